@@ -1,0 +1,132 @@
+"""Settings, read from the environment through django-environ.
+
+DATABASE_URL picks the storage backend (postgres://… for production, a SQLite
+file in the data directory by default); EXTENDDB_* configure the endpoint.
+"""
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+
+DATA_DIR = Path(env.str("EXTENDDB_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into the data directory."""
+    if env.str("DJANGO_SECRET_KEY", default=""):
+        return env.str("DJANGO_SECRET_KEY")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+
+EXTENDDB_HOST = env.str("EXTENDDB_HOST", default="127.0.0.1")
+EXTENDDB_PORT = env.int("EXTENDDB_PORT", default=8000)
+EXTENDDB_REGION = env.str("EXTENDDB_REGION", default="us-east-1")
+EXTENDDB_ACCOUNT_ID = env.str("EXTENDDB_ACCOUNT_ID", default="000000000000")
+EXTENDDB_TLS_CERT = env.str("EXTENDDB_TLS_CERT", default="")
+EXTENDDB_TLS_KEY = env.str("EXTENDDB_TLS_KEY", default="")
+EXTENDDB_WORKERS = env.int("EXTENDDB_WORKERS", default=2)
+# Key used to encrypt access-key secrets at rest (Fernet, urlsafe base64, 32 bytes).
+# Defaults to a key file in the data directory, created on first use.
+EXTENDDB_MASTER_KEY = env.str("EXTENDDB_MASTER_KEY", default="")
+# Allowed clock skew for SigV4, as DynamoDB: 15 minutes ("... - 15 min." in its message).
+EXTENDDB_SIGV4_SKEW_SECONDS = env.int("EXTENDDB_SIGV4_SKEW_SECONDS", default=900)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "storage",
+    "accounts",
+    "wireapi",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "extenddb_site.urls"
+ASGI_APPLICATION = "extenddb_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'extenddb.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
+    # up front so two writers never deadlock on a lock upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 30,
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# The admin is served on the HTTPS port only.
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("EXTENDDB_LOG_LEVEL", default="WARNING")},
+}

@@ -1,0 +1,44 @@
+"""Pytest plugin loaded first (`-p tests.testenv` in pytest.ini): gives the
+test run its own data directory and its own database, before Django's
+settings are read.
+
+EXTENDDB_TEST_BACKEND=sqlite (default) or postgres selects the backend;
+EXTENDDB_TEST_PG_URL is the server to create the throw-away database on.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+BACKEND = os.environ.get("EXTENDDB_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("EXTENDDB_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATA_DIR = tempfile.mkdtemp(prefix="extenddb-test-")
+PG_DBNAME = f"extenddb_test_{uuid.uuid4().hex[:10]}"
+
+os.environ["EXTENDDB_DATA_DIR"] = DATA_DIR
+if BACKEND == "postgres":
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{PG_DBNAME}"')
+    os.environ["DATABASE_URL"] = PG_URL.rsplit("/", 1)[0] + "/" + PG_DBNAME
+elif BACKEND == "sqlite":
+    os.environ["DATABASE_URL"] = f"sqlite:///{DATA_DIR}/extenddb.sqlite3"
+else:
+    raise SystemExit(f"EXTENDDB_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+
+
+def pytest_report_header(config):
+    return f"extenddb backend: {BACKEND}; data dir: {DATA_DIR}"
+
+
+def pytest_unconfigure(config):
+    if BACKEND == "postgres":
+        import psycopg
+
+        try:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_DBNAME}" WITH (FORCE)')
+        except psycopg.Error:
+            pass

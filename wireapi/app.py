@@ -1,0 +1,144 @@
+"""The DynamoDB endpoint as a plain ASGI callable.
+
+Deliberately outside Django's request handling: Django's ASGIHandler costs
+milliseconds per request in thread hops (see shared/DESIGN.md), while this
+path stays on the event loop from socket to database and back.
+
+Order of checks follows DynamoDB: content type, JSON body, target,
+authentication, request shape, then the operation itself.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import zlib
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from django.conf import settings
+
+from . import errors, shapes, sigv4
+from .dispatch import SERVICES, Request, handler_for
+from .runtime import get_runtime, shutdown
+
+log = logging.getLogger("extenddb.wireapi")
+
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+_JSON_TYPES = {b"application/x-amz-json-1.0", b"application/x-amz-json-1.1", b"application/json"}
+_HEALTH = b"healthy: dynamodb.local "
+
+
+def request_id() -> str:
+    return base64.b32encode(os.urandom(35)).decode()[:52]
+
+
+async def _read_body(receive: Any) -> bytes | None:
+    """The whole body, or None once it grows past DynamoDB's 16 MB limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send: Any, status: int, body: bytes, content_type: bytes, rid: str) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-requestid", rid.encode()),
+            (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error_body(exc: errors.DynamoDBError) -> bytes:
+    return orjson.dumps(exc.body())
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await get_runtime().backend.open()
+            except Exception as exc:  # the database may come up later; requests retry
+                log.warning("storage not reachable at startup: %s", exc)
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope: dict, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    rid = request_id()
+    headers = dict(scope["headers"])
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip()
+    reply_type = content_type if content_type.startswith(b"application/x-amz-json") else b"application/x-amz-json-1.0"
+
+    if scope["method"] == "GET":
+        await _respond(send, 200, _HEALTH, b"text/plain", rid)
+        return
+    body = await _read_body(receive)
+    if body is None:
+        exc: errors.DynamoDBError = errors.RequestTooLarge()
+        await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        return
+    if scope["method"] != "POST" or (body and content_type not in _JSON_TYPES):
+        await _respond(send, 404, b"<UnknownOperationException/>\n", b"text/plain", rid)
+        return
+    try:
+        status, payload = 200, await _handle(scope, headers, body, rid)
+    except errors.DynamoDBError as exc:
+        status, payload = exc.status, _error_body(exc)
+    except Exception:
+        log.exception("internal error in request %s", rid)
+        exc = errors.InternalServerError()
+        status, payload = exc.status, _error_body(exc)
+    await _respond(send, status, payload, reply_type, rid)
+
+
+async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: str) -> bytes:
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        raise errors.SerializationException() from None
+    target = headers.get(b"x-amz-target", b"").decode("latin-1")
+    service_prefix, _, operation = target.partition(".")
+    service = SERVICES.get(service_prefix)
+    if service is None or operation not in shapes.operation_names(service):
+        raise errors.UnknownOperationException()
+
+    runtime = get_runtime()
+    sreq = sigv4.SigV4Request(scope["method"], scope.get("raw_path") or scope["path"].encode(),
+                              scope.get("query_string", b""), scope["headers"], body)
+    now, skew = datetime.now(timezone.utc), settings.EXTENDDB_SIGV4_SKEW_SECONDS
+    auth = sigv4.parse_auth(sreq, now, skew)
+    credential = await runtime.credentials.lookup(auth.access_key_id)
+    if credential is None or not credential.active:
+        raise errors.UnrecognizedClient()
+    sigv4.verify(auth, sreq, credential.secret, now, skew)
+
+    if not isinstance(data, dict):
+        raise errors.SerializationException()
+    shapes.validate_request(service, operation, data)
+    handler = handler_for(service, operation)
+    result = await handler(Request(runtime, credential, rid), data)
+    return result if isinstance(result, bytes) else orjson.dumps(result)

@@ -1,0 +1,47 @@
+"""Operation name -> handler coroutine."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import errors
+from .credentials import Credential
+from .runtime import Runtime
+
+SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
+
+
+@dataclass
+class Request:
+    runtime: Runtime
+    credential: Credential
+    request_id: str
+
+
+Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | bytes]]
+
+
+def _registry() -> dict[tuple[str, str], Handler]:
+    from .operations import batch, items, query, tables, transact
+
+    handlers: dict[tuple[str, str], Handler] = {}
+    for module in (tables, items, query, batch, transact):
+        for operation, handler in module.HANDLERS.items():
+            handlers[("dynamodb", operation)] = handler
+    return handlers
+
+
+_HANDLERS: dict[tuple[str, str], Handler] | None = None
+
+
+def handler_for(service: str, operation: str) -> Handler:
+    global _HANDLERS
+    if _HANDLERS is None:
+        _HANDLERS = _registry()
+    handler = _HANDLERS.get((service, operation))
+    if handler is None:
+        raise errors.UnknownOperationException(
+            f"The operation {operation} is not supported by this server"
+        )
+    return handler

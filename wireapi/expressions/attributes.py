@@ -1,0 +1,69 @@
+"""ExpressionAttributeNames / ExpressionAttributeValues of one request.
+
+Validated once per request (in DynamoDB's order) and shared by every expression
+of that request, so the "unused" check sees what all of them referenced.
+"""
+from __future__ import annotations
+
+import re
+
+from wireapi.errors import ValidationException
+
+_NAME_KEY = re.compile(r"#[0-9a-zA-Z_]+")
+_VALUE_KEY = re.compile(r":[0-9a-zA-Z_]+")
+
+
+class ExpressionAttributes:
+    def __init__(self, names: dict | None, values: dict | None) -> None:
+        self.names: dict[str, str] = names or {}
+        self.values: dict[str, dict] = {}
+        self._unused_names = dict.fromkeys(self.names)
+        self._unused_values: dict[str, None] = {}
+        if names is not None:
+            if not names:
+                raise ValidationException("ExpressionAttributeNames must not be empty")
+            for key in names:
+                if not _NAME_KEY.fullmatch(key):
+                    raise ValidationException(
+                        f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
+        if values is not None:
+            if not values:
+                raise ValidationException("ExpressionAttributeValues must not be empty")
+            for key in values:
+                if not _VALUE_KEY.fullmatch(key):
+                    raise ValidationException(
+                        f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"')
+            from wireapi.values import validate_value  # lazy: sibling module built in parallel
+
+            for key, raw in values.items():
+                try:
+                    self.values[key] = validate_value(raw)
+                except ValidationException as exc:
+                    raise ValidationException(
+                        f"ExpressionAttributeValues contains invalid value: {exc.message} for key {key}"
+                    ) from None
+            self._unused_values = dict.fromkeys(values)
+
+    def name(self, placeholder: str) -> str | None:
+        """The attribute name for #placeholder (marking it used), None if undefined."""
+        found = self.names.get(placeholder)
+        if found is not None:
+            self._unused_names.pop(placeholder, None)
+        return found
+
+    def value(self, placeholder: str) -> dict | None:
+        found = self.values.get(placeholder)
+        if found is not None:
+            self._unused_values.pop(placeholder, None)
+        return found
+
+    def check_unused(self) -> None:
+        """Names are reported before values, as DynamoDB does."""
+        if self._unused_names:
+            raise ValidationException(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {"
+                + ", ".join(self._unused_names) + "}")
+        if self._unused_values:
+            raise ValidationException(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: {"
+                + ", ".join(self._unused_values) + "}")

@@ -1,0 +1,298 @@
+"""PutItem, GetItem, DeleteItem, UpdateItem."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from storage.backends import TableRecord, WriteConflict
+
+from .. import capacity, errors, expressions, indexes, values
+from ..dispatch import Request
+from ..expressions import legacy
+from ..keys import key_from_item, key_from_key_param
+from .tables import get_table
+
+_WRITE_RETRIES = 8
+
+
+# --- shared pieces ------------------------------------------------------------
+
+def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float) -> dict[str, Any] | None:
+    mode = data.get("ReturnConsumedCapacity")
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": units}
+    if mode == "INDEXES":
+        out["Table"] = {"CapacityUnits": units}
+    return out
+
+
+def condition_for(data: dict[str, Any], attrs: expressions.ExpressionAttributes) -> Any:
+    """The parsed ConditionExpression or legacy Expected, or None."""
+    if "ConditionExpression" in data:
+        return expressions.parse_condition(data["ConditionExpression"], attrs, "ConditionExpression")
+    if data.get("Expected"):
+        return legacy.condition_from_expected(data["Expected"], data.get("ConditionalOperator"))
+    return None
+
+
+def projection_for(data: dict[str, Any], attrs: expressions.ExpressionAttributes) -> Any:
+    if "ProjectionExpression" in data:
+        return expressions.parse_projection(data["ProjectionExpression"], attrs)
+    if data.get("AttributesToGet"):
+        return legacy.projection_from_attributes_to_get(data["AttributesToGet"])
+    return None
+
+
+def validate_key_values(key: dict[str, Any]) -> dict[str, Any]:
+    return {name: values.validate_value(av) for name, av in key.items()}
+
+
+def check_return_values(data: dict[str, Any], allowed: tuple[str, ...]) -> str:
+    rv = data.get("ReturnValues", "NONE")
+    if rv not in allowed:
+        raise errors.ValidationException(f"ReturnValues can only be {' or '.join(allowed)}")
+    return rv
+
+
+@dataclass
+class WriteOutcome:
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    detail: Any = None  # whatever the decision function wants to hand back
+
+
+# Given the current item (None: absent), check conditions and return the new item
+# (None deletes it; the very same object leaves it untouched) and a detail.
+Decide = Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, Any]]
+
+
+@dataclass
+class PreparedWrite:
+    """A validated single-item write, ready to run alone or inside a batch or transaction."""
+
+    table: TableRecord
+    pk: bytes
+    sk: bytes
+    key: dict[str, Any]
+    decide: Decide
+    return_values: str = "NONE"
+    # PutItem without condition, return values or indexes needs no read.
+    blind_item: dict[str, Any] | None = None
+
+
+async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, decide: Decide) -> WriteOutcome:
+    """Read the item with its row locked, let `decide` check conditions and build
+    the new item (None deletes), and write it, all in one transaction."""
+    backend = req.runtime.backend
+    for _ in range(_WRITE_RETRIES):
+        try:
+            async with backend.transaction() as txn:
+                raw = await txn.get_item(table.id, pk, sk)
+                old = orjson.loads(raw) if raw is not None else None
+                new, detail = decide(old)
+                if new is old:
+                    return WriteOutcome(old, new, detail)  # a condition check: nothing to write
+                if new is not None:
+                    body = orjson.dumps(new)
+                    await txn.put_item(table.id, pk, sk, body, values.item_size(new), old is not None)
+                elif old is not None:
+                    await txn.delete_item(table.id, pk, sk)
+                if table.extra["indexes"] and (old is not None or new is not None):
+                    await indexes.maintain(txn, table.extra["indexes"], pk, sk, old, new)
+            return WriteOutcome(old, new, detail)
+        except WriteConflict:
+            continue  # another writer inserted the row first: read it and decide again
+    raise errors.TransactionConflict("Transaction is ongoing for the item")
+
+
+def check_condition(condition: Any, old: dict[str, Any] | None, data: dict[str, Any]) -> None:
+    if condition is not None and not expressions.evaluate_condition(condition, old):
+        extra = {}
+        if data.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
+            extra["Item"] = old
+        raise errors.ConditionalCheckFailed(**extra)
+
+
+# --- preparing writes (validation in DynamoDB's order, then the table) ----------
+
+def _attrs(data: dict[str, Any]) -> expressions.ExpressionAttributes:
+    return expressions.ExpressionAttributes(data.get("ExpressionAttributeNames"),
+                                            data.get("ExpressionAttributeValues"))
+
+
+async def prepare_put(req: Request, data: dict[str, Any],
+                      allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    item = values.validate_item(data["Item"])
+    return_values = check_return_values(data, allowed_return)
+    values.check_item_size(item)
+    attrs = _attrs(data)
+    condition = condition_for(data, attrs)
+    attrs.check_unused()
+
+    table = await get_table(req, data["TableName"])
+    schema = table.extra["schema"]
+    pk, sk = key_from_item(schema, item)
+    indexes.check_index_keys(table.extra["indexes"], item)
+
+    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        check_condition(condition, old, data)
+        return item, None
+
+    blind = condition is None and return_values == "NONE" and not table.extra["indexes"]
+    key = {name: item[name] for name in schema.names}
+    return PreparedWrite(table, pk, sk, key, decide, return_values, item if blind else None)
+
+
+async def prepare_delete(req: Request, data: dict[str, Any],
+                         allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    key = validate_key_values(data["Key"])
+    return_values = check_return_values(data, allowed_return)
+    attrs = _attrs(data)
+    condition = condition_for(data, attrs)
+    attrs.check_unused()
+
+    table = await get_table(req, data["TableName"])
+    pk, sk = key_from_key_param(table.extra["schema"], key)
+
+    def decide(old: dict[str, Any] | None) -> tuple[None, None]:
+        check_condition(condition, old, data)
+        return None, None
+
+    return PreparedWrite(table, pk, sk, key, decide, return_values)
+
+
+async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
+    expressions.validate_expression_params(
+        data, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected"))
+    key = validate_key_values(data["Key"])
+    attrs = _attrs(data)
+    if "UpdateExpression" in data:
+        plan = expressions.parse_update(data["UpdateExpression"], attrs)
+    elif data.get("AttributeUpdates"):
+        plan = legacy.update_from_attribute_updates(data["AttributeUpdates"])
+    else:
+        plan = None
+    condition = condition_for(data, attrs)
+    attrs.check_unused()
+
+    table = await get_table(req, data["TableName"])
+    schema = table.extra["schema"]
+    pk, sk = key_from_key_param(schema, key)
+    if plan is not None:
+        expressions.check_key_not_updated(plan, schema.names)
+
+    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+        check_condition(condition, old, data)
+        if plan is None:
+            return (dict(old) if old is not None else dict(key)), ()
+        result = expressions.apply_update(plan, old)
+        new = result.item
+        new.update(key)
+        indexes.check_index_keys(table.extra["indexes"], new)
+        values.check_item_size(new)
+        return new, result.updated_paths
+
+    return PreparedWrite(table, pk, sk, key, decide, data.get("ReturnValues", "NONE"))
+
+
+async def prepare_condition_check(req: Request, data: dict[str, Any]) -> PreparedWrite:
+    """TransactWriteItems' ConditionCheck: a condition on an item, no write."""
+    key = validate_key_values(data["Key"])
+    attrs = _attrs(data)
+    condition = expressions.parse_condition(data["ConditionExpression"], attrs, "ConditionExpression")
+    attrs.check_unused()
+    table = await get_table(req, data["TableName"])
+    pk, sk = key_from_key_param(table.extra["schema"], key)
+
+    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
+        check_condition(condition, old, data)
+        return old, None
+
+    return PreparedWrite(table, pk, sk, key, decide)
+
+
+async def run_write(req: Request, write: PreparedWrite) -> WriteOutcome:
+    if write.blind_item is not None:
+        item = write.blind_item
+        await req.runtime.backend.put_item(write.table.id, write.pk, write.sk, orjson.dumps(item),
+                                           values.item_size(item))
+        return WriteOutcome(None, item)  # the old item is not read; its size counts as 0
+    return await write_item(req, write.table, write.pk, write.sk, write.decide)
+
+
+def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOutcome) -> dict[str, Any]:
+    """Attributes per ReturnValues, and ConsumedCapacity."""
+    old, new, rv = outcome.old, outcome.new, write.return_values
+    out: dict[str, Any] = {}
+    if rv == "ALL_OLD" and old:
+        out["Attributes"] = old
+    elif rv == "ALL_NEW" and new:
+        out["Attributes"] = new
+    elif rv in ("UPDATED_OLD", "UPDATED_NEW"):
+        source = old if rv == "UPDATED_OLD" else new
+        if source:
+            attributes = expressions.project_paths(source, outcome.detail)
+            if attributes:
+                out["Attributes"] = attributes
+    size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
+    cc = consumed_capacity(data, write.table, capacity.write_units(size))
+    if cc:
+        out["ConsumedCapacity"] = cc
+    return out
+
+
+# --- operations -----------------------------------------------------------------
+
+async def put_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    write = await prepare_put(req, data)
+    return write_response(data, write, await run_write(req, write))
+
+
+async def delete_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    write = await prepare_delete(req, data)
+    return write_response(data, write, await run_write(req, write))
+
+
+async def update_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    write = await prepare_update(req, data)
+    return write_response(data, write, await run_write(req, write))
+
+
+async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
+    expressions.validate_expression_params(data, ("ProjectionExpression",), ("AttributesToGet",))
+    key = validate_key_values(data["Key"])
+    attrs = expressions.ExpressionAttributes(data.get("ExpressionAttributeNames"), None)
+    projection = projection_for(data, attrs)
+    attrs.check_unused()
+
+    table = await get_table(req, data["TableName"])
+    pk, sk = key_from_key_param(table.extra["schema"], key)
+    raw = await req.runtime.backend.get_item(table.id, pk, sk)
+    wants_capacity = data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
+    if projection is None and not wants_capacity:
+        # The stored body is already the wire JSON: no parse, no re-encode.
+        return b'{"Item":' + bytes(raw) + b"}" if raw is not None else b"{}"
+    out: dict[str, Any] = {}
+    size = 0
+    if raw is not None:
+        item = orjson.loads(raw)
+        size = values.item_size(item)
+        out["Item"] = expressions.project(item, projection) if projection is not None else item
+    cc = consumed_capacity(data, table, capacity.read_units(size, bool(data.get("ConsistentRead"))))
+    if cc:
+        out["ConsumedCapacity"] = cc
+    return out
+
+
+HANDLERS = {
+    "PutItem": put_item,
+    "GetItem": get_item,
+    "DeleteItem": delete_item,
+    "UpdateItem": update_item,
+}
