@@ -69,3 +69,117 @@ class IndexEntry(models.Model):
 
     class Meta:
         db_table = "ddb_index_entry"
+
+
+class Stream(models.Model):
+    """A table's change stream (one shard). Records stay readable for 24 hours,
+    also after the stream is disabled or the table deleted."""
+
+    arn = models.CharField(max_length=1024, unique=True)
+    table = models.ForeignKey(Table, on_delete=models.SET_NULL, null=True, related_name="streams")
+    table_name = models.CharField(max_length=255)
+    label = models.CharField(max_length=64)
+    view_type = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, default="ENABLED")
+    created_at = models.FloatField()
+    # Next sequence number. Writers take it with UPDATE … RETURNING inside their
+    # own transaction, so sequence order is commit order (no gaps seen by readers).
+    next_seq = models.BigIntegerField(default=1)
+
+    class Meta:
+        db_table = "ddb_stream"
+
+
+class StreamRecord(models.Model):
+    pk = models.CompositePrimaryKey("stream_id", "seq")
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, db_index=False)
+    seq = models.BigIntegerField()
+    created_at = models.FloatField()
+    event_name = models.CharField(max_length=8)  # INSERT, MODIFY, REMOVE
+    body = models.BinaryField()  # the record's "dynamodb" member as JSON bytes
+    user_identity = models.BinaryField(null=True)  # set for TTL deletions
+
+    class Meta:
+        db_table = "ddb_stream_record"
+
+
+class IdempotencyToken(models.Model):
+    """TransactWriteItems ClientRequestToken, kept for 10 minutes."""
+
+    token = models.CharField(max_length=36, primary_key=True)
+    request_hash = models.BinaryField()
+    response = models.BinaryField()
+    created_at = models.FloatField()
+
+    class Meta:
+        db_table = "ddb_idempotency"
+
+
+class Tag(models.Model):
+    resource_arn = models.CharField(max_length=1024)
+    key = models.CharField(max_length=128)
+    value = models.CharField(max_length=256)
+
+    class Meta:
+        db_table = "ddb_tag"
+        constraints = [models.UniqueConstraint(fields=["resource_arn", "key"], name="ddb_tag_resource_key")]
+
+
+class Backup(models.Model):
+    """An on-demand backup: a consistent copy of a table's items and description."""
+
+    arn = models.CharField(max_length=1024, unique=True)
+    name = models.CharField(max_length=255)
+    table_name = models.CharField(max_length=255)
+    table_arn = models.CharField(max_length=1024)
+    status = models.CharField(max_length=16, default="CREATING")
+    created_at = models.FloatField()
+    size = models.BigIntegerField(default=0)
+    item_count = models.BigIntegerField(default=0)
+    description = models.JSONField()  # the table description at backup time
+
+    class Meta:
+        db_table = "ddb_backup"
+
+
+class BackupItem(models.Model):
+    pk = models.CompositePrimaryKey("backup_id", "hash_key", "range_key")
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, db_index=False)
+    hash_key = models.BinaryField()
+    range_key = models.BinaryField()
+    body = models.BinaryField()
+    size = models.IntegerField()
+
+    class Meta:
+        db_table = "ddb_backup_item"
+
+
+class Job(models.Model):
+    """A background import or export and its progress."""
+
+    arn = models.CharField(max_length=1024, unique=True)
+    kind = models.CharField(max_length=8)  # IMPORT or EXPORT
+    status = models.CharField(max_length=16)
+    created_at = models.FloatField()
+    updated_at = models.FloatField()
+    description = models.JSONField()
+
+    class Meta:
+        db_table = "ddb_job"
+
+
+class AccessLogEntry(models.Model):
+    """The data-plane audit log: one row per request."""
+
+    time = models.DateTimeField(db_index=True)
+    principal = models.CharField(max_length=255)
+    access_key_id = models.CharField(max_length=128)
+    operation = models.CharField(max_length=64)
+    table_name = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=128)
+    source = models.CharField(max_length=64)
+    request_id = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "ddb_access_log"
+        verbose_name_plural = "access log entries"

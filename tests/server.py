@@ -86,6 +86,9 @@ def _healthy(port: int, ca: str) -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
             with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
                 tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                return b"healthy" in tls.recv(4096)
+                response = b""
+                while chunk := tls.recv(4096):
+                    response += chunk
+                return b"healthy" in response
     except OSError:
         return False

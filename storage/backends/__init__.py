@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .base import StorageBackend, TableRecord, Transaction, WriteConflict
+from .base import IndexRecord, KeyRange, StorageBackend, TableRecord, Transaction, WriteConflict
 
-__all__ = ["StorageBackend", "TableRecord", "Transaction", "WriteConflict", "get_backend"]
+__all__ = ["IndexRecord", "KeyRange", "StorageBackend", "TableRecord", "Transaction", "WriteConflict",
+           "get_backend"]
 
 
 def get_backend() -> StorageBackend:

@@ -19,6 +19,7 @@ from .updates import ResolvedAction, UpdatePlan
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
+LEGACY_WRONG_TYPE = "Type mismatch for attribute to update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ def _resolve(op: Operand, item: dict | None) -> dict:
 
 
 class _Updater:
-    def __init__(self, item: dict | None) -> None:
+    def __init__(self, item: dict | None, legacy: bool = False) -> None:
+        self.wrong_type = LEGACY_WRONG_TYPE if legacy else WRONG_TYPE
         self.item: dict = dict(item or {})
         self._owned: set[str] = set()
         self.removals: dict[int, tuple[list, set[int]]] = {}
@@ -111,12 +113,14 @@ class _Updater:
         existing = self.get(container, key)
         kind = next(iter(value))
         if existing is not None and kind not in existing:
-            raise ValidationException(WRONG_TYPE)
+            raise ValidationException(self.wrong_type)
         if kind == "N":
             total = value["N"] if existing is None else _values().add_numbers(existing["N"], value["N"])
             self.put(container, key, {"N": total})
         elif existing is None:
             self.put(container, key, {kind: list(value[kind])})
+        elif kind == "L":  # legacy AttributeUpdates ADD appends to a list
+            self.put(container, key, {"L": existing["L"] + value["L"]})
         else:
             present = {_member_key(kind, x) for x in existing[kind]}
             extra = [x for x in value[kind] if _member_key(kind, x) not in present]
@@ -128,7 +132,7 @@ class _Updater:
             return
         kind = next(iter(value))
         if kind not in existing:
-            raise ValidationException(WRONG_TYPE)
+            raise ValidationException(self.wrong_type)
         drop = {_member_key(kind, x) for x in value[kind]}
         kept = [x for x in existing[kind] if _member_key(kind, x) not in drop]
         if kept:
@@ -149,12 +153,15 @@ def _member_key(kind: str, member: str) -> str:
     return _values().normalize_number(member) if kind == "NS" else member
 
 
-def apply_update(plan: UpdatePlan, item: dict | None) -> UpdateResult:
+def apply_update(plan: UpdatePlan, item: dict | None, key: dict | None = None) -> UpdateResult:
     """The updated item (a new dict; `item` is left untouched) and the paths
-    touched, for ReturnValues UPDATED_OLD / UPDATED_NEW."""
+    touched, for ReturnValues UPDATED_OLD / UPDATED_NEW. A missing item starts
+    as its `key`, as DynamoDB's does: "SET copy = id" works on a new item."""
+    if item is None and key:
+        item = dict(key)
     new_values = {i: _resolve(a.value, item) for i, a in enumerate(plan.actions)  # type: ignore[arg-type]
                   if a.kind == "SET"}
-    updater = _Updater(item)
+    updater = _Updater(item, plan.legacy)
     for i, action in enumerate(plan.actions):
         _apply_one(updater, action, new_values.get(i))
     return UpdateResult(updater.finish(), plan.paths)

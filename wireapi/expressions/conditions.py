@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from wireapi.errors import ValidationException, invalid_expression
+from wireapi.errors import invalid_expression
 
 from .ast import (
-    LEAF_CONDITIONS, And, Between, Compare, Condition, Func, In, Literal, NameRef, Not, Operand, Or,
-    Path, ValueRef, path_str,
+    LEAF_CONDITIONS, Between, Compare, Condition, Func, In, Literal, NameRef, Not, Operand, Path,
+    ValueRef, path_str,
 )
 from .attributes import ExpressionAttributes
 from .parser import parse_condition_tree
@@ -34,7 +34,6 @@ FUNCTION_ARITY = {
 ATTRIBUTE_TYPES = ("S", "N", "B", "NULL", "SS", "BOOL", "L", "BS", "NS", "M")
 MAX_IN_OPERANDS = 100
 MAX_OPERATORS = 300
-_VALUE_TYPES = ("S", "N", "B", "NULL", "BOOL", "SS", "NS", "BS", "L", "M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,5 +322,3 @@ def parse_condition(text: str, attrs: ExpressionAttributes,
         raise invalid_expression(kind, message)
     return resolve_condition(tree, attrs, kind)  # type: ignore[arg-type]
 
-
-__all__ = ["ParsedCondition", "parse_condition", "resolve_condition", "ValidationException"]

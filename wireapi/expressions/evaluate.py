@@ -44,7 +44,9 @@ def size_of(value: dict | None) -> dict | None:
 
 def _compare(op: str, left: dict | None, right: dict | None) -> bool:
     if op == "<>":
-        return left is None or right is None or not _values().values_equal(left, right)
+        if left is None or right is None:
+            return left is not right  # two missing operands count as equal (as dynalite)
+        return not _values().values_equal(left, right)
     if left is None or right is None:
         return False
     if op == "=":
@@ -107,7 +109,10 @@ def _function(func: Func, item: dict | None) -> bool:
 
 
 def evaluate_condition(cond: Condition | object, item: dict | None) -> bool:
-    """`cond` is a ParsedCondition or its tree; `item` None means no item."""
+    """`cond` is a ParsedCondition (or its tree) or a LegacyCondition; `item`
+    None means no item."""
+    if hasattr(cond, "evaluate"):
+        return cond.evaluate(item)  # type: ignore[union-attr]
     tree = getattr(cond, "tree", cond)
     return _evaluate(tree, item)  # type: ignore[arg-type]
 

@@ -312,6 +312,10 @@ def _cached(grammar: str, text: str) -> tuple[object, str | None]:
         return parser.run(parser.paths), None  # type: ignore[attr-defined]
     except ExpressionSyntaxError as exc:
         return None, exc.detail
+    except RecursionError:
+        # Only absurd nesting gets here (expressions are at most 4 KB); DynamoDB
+        # rejects such text too, its exact message for it is unknown.
+        return None, "The expression has redundant parentheses;"
 
 
 def _parse(grammar: str, text: str) -> object:

@@ -37,6 +37,7 @@ class ResolvedAction:
 class UpdatePlan:
     actions: tuple[ResolvedAction, ...]
     nested_heads: frozenset[str] = field(default=frozenset())
+    legacy: bool = False  # from AttributeUpdates: other type-error text, ADD appends lists
 
     @property
     def paths(self) -> list[tuple]:
@@ -210,3 +211,12 @@ def check_key_not_updated(plan: UpdatePlan, key_names: tuple[str, ...]) -> None:
             raise ValidationException(
                 f"One or more parameter values were invalid: Cannot update attribute {key}. "
                 "This attribute is part of the key")
+
+
+def check_index_keys_not_nested(plan: UpdatePlan, index_key_names: tuple[str, ...]) -> None:
+    """Index key attributes are scalars: no update may reach inside them."""
+    for name in index_key_names:
+        if name in plan.nested_heads:
+            raise ValidationException(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: "
+                f"IndexKey: {name}")

@@ -191,9 +191,8 @@ async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
         check_condition(condition, old, data)
         if plan is None:
             return (dict(old) if old is not None else dict(key)), ()
-        result = expressions.apply_update(plan, old)
+        result = expressions.apply_update(plan, old, key)
         new = result.item
-        new.update(key)
         indexes.check_index_keys(table.extra["indexes"], new)
         values.check_item_size(new)
         return new, result.updated_paths

@@ -1,2 +1,148 @@
-"""Placeholder: filled in by the query work."""
-HANDLERS: dict = {}
+"""Query, on a table or a secondary index (Scan lives in scan.py; both are
+registered here)."""
+from __future__ import annotations
+
+from typing import Any
+
+from storage.backends import KeyRange
+from storage.keycodec import encode_key_value
+
+from .. import errors, expressions, values
+from ..dispatch import Request
+from ..expressions import KeyQuery, legacy
+from . import read_common as rc
+from .scan import scan
+from .tables import get_table
+
+_SHAPE = "1 validation error detected: "  # Query's Select errors come from the shape check
+
+
+def key_range(kq: KeyQuery) -> KeyRange:
+    """The sort-key test as bounds on the encoded sort key."""
+    op = kq.range_operator
+    if op is None:
+        return KeyRange()
+    first = encode_key_value(kq.range_values[0])
+    if op == "EQ":
+        return KeyRange(first, True, first, True)
+    if op == "LT":
+        return KeyRange(high=first, high_inclusive=False)
+    if op == "LE":
+        return KeyRange(high=first)
+    if op == "GT":
+        return KeyRange(low=first, low_inclusive=False)
+    if op == "GE":
+        return KeyRange(low=first)
+    if op == "BETWEEN":
+        return KeyRange(first, True, encode_key_value(kq.range_values[1]), True)
+    # BEGINS_WITH: S is UTF-8 and B raw bytes, so a prefix is a byte range.
+    return KeyRange(low=first, high=_prefix_end(first), high_inclusive=False)
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest byte string above every string starting with `prefix`."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])
+
+
+def _check_start_bounds(start: dict[str, Any], kq: KeyQuery) -> None:
+    same_hash = values.values_equal(start[kq.hash_name], kq.hash_value)
+    if kq.range_operator is None:
+        if not same_hash:
+            raise errors.ValidationException(
+                "The provided starting key is outside query boundaries based on provided conditions")
+        return
+    if not kq.matches_range(start.get(kq.range_name or "")):
+        raise errors.ValidationException("The provided starting key does not match the range key predicate")
+    if not same_hash:
+        raise errors.ValidationException("The query can return at most one row and cannot be restarted")
+
+
+def _check_filter_keys(condition: Any, kq: KeyQuery, legacy_filter: bool) -> None:
+    heads = getattr(condition, "path_heads", ()) if condition is not None else ()
+    label = "QueryFilter" if legacy_filter else "Filter Expression"
+    for name in (kq.hash_name, kq.range_name):
+        if name is not None and name in heads:
+            raise errors.ValidationException(
+                f"{label} can only contain non-primary key attributes: Primary key attribute: {name}")
+
+
+async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
+    # --- request validation, in DynamoDB's order ---
+    select = rc.check_select(data, _SHAPE)
+    expressions.validate_expression_params(
+        data, ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
+        ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"))
+    condition = (legacy.condition_from_filter(data["QueryFilter"], data.get("ConditionalOperator"))
+                 if data.get("QueryFilter") else None)
+    projection = (legacy.projection_from_attributes_to_get(data["AttributesToGet"])
+                  if data.get("AttributesToGet") else None)
+    start = rc.check_start_key_values(data.get("ExclusiveStartKey"))
+    if data.get("KeyConditions") is None and data.get("KeyConditionExpression") is None:
+        raise errors.ValidationException(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+    exprs = expressions.compile_expressions(data)
+    key_condition = exprs.key_condition
+    if key_condition is None:
+        key_condition = legacy.key_condition_from_key_conditions(data["KeyConditions"])
+    condition = exprs.filter or condition
+    projection = exprs.projection or projection
+
+    # --- against the table ---
+    table = await get_table(req, data["TableName"])
+    index = rc.resolve_index(table, data)
+    schema = index.schema if index is not None else table.extra["schema"]
+    names = rc.start_key_names(table, index)
+    rc.check_start_key_size(start, names, table_only=False)
+    rc.check_index_start_pieces(start, schema)
+    kq = key_condition.for_schema((schema.hash_name, schema.hash_type),
+                                  (schema.range_name, schema.range_type) if schema.range_name else None)
+    table_start = None
+    if start is not None:
+        table_start = rc.encode_table_start(table, start)
+        _check_start_bounds(start, kq)
+    rc.check_nested_key_paths(table, rc.projection_nested(projection))
+    _check_filter_keys(condition, kq, legacy_filter=exprs.filter is None and condition is not None)
+    rc.check_index_select(index, select)
+    rc.check_nested_key_paths(table, rc.filter_nested(condition))
+    fetch_base = rc.needs_base_items(index, select, projection, condition)
+
+    plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
+                       bool(data.get("ConsistentRead")), names, data.get("ReturnConsumedCapacity"))
+    forward = data.get("ScanIndexForward", True) is not False
+    backend = req.runtime.backend
+    rng = key_range(kq)
+    hash_bytes = encode_key_value(kq.hash_value)
+
+    if index is None:
+        async def fetch(after: bytes | None, n: int) -> rc.Batch:
+            rows = await backend.query(table.id, hash_bytes, rng, forward, after, n)
+            out = [rc.Row(body, size) for _, body, size in rows]
+            return rc.Batch(out, len(rows) < n, bytes(rows[-1][0]) if rows else after)
+
+        cursor: Any = table_start[1] if table_start is not None else None
+    else:
+        async def fetch(after: tuple[bytes, bytes, bytes] | None, n: int) -> rc.Batch:
+            rows = await backend.query_index(index.id, hash_bytes, rng, forward, after, n)
+            out = [rc.Row(body, size, size, False) for _, _, _, body, size in rows]
+            if fetch_base:
+                out = await rc.with_base_items(
+                    backend, table, [(r[1], r[2], row) for r, row in zip(rows, out)])
+            last = rows[-1] if rows else None
+            next_cursor = (bytes(last[0]), bytes(last[1]), bytes(last[2])) if last else after
+            return rc.Batch(out, len(rows) < n, next_cursor)
+
+        cursor = None
+        if start is not None and table_start is not None:
+            cursor = (rc.encode_index_start(index, start)[1], *table_start)
+
+    rows, stopped = await rc.collect(plan, fetch, cursor)
+    return rc.respond(plan, rows, stopped)
+
+
+HANDLERS = {
+    "Query": query,
+    "Scan": scan,
+}

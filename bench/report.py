@@ -1,0 +1,184 @@
+"""Ratios, targets and the Markdown report of a bench/run.py run."""
+from __future__ import annotations
+
+OURS = ("extenddb-pg", "extenddb-sqlite")
+TARGET_SERVER = "extenddb-pg"
+
+
+def _ratio(a, b):
+    if a is None or b in (None, 0):
+        return None
+    return round(a / b, 2)
+
+
+def _rows(results: dict) -> list[dict]:
+    return [r for s in results.get("servers", []) for r in s.get("rows", [])]
+
+
+def _find(rows, server, op, conns):
+    for r in rows:
+        if r["server"] == server and r["op"] == op and r["connections"] == conns and not r.get("unsupported"):
+            return r
+    return None
+
+
+def _server(results, name):
+    for s in results.get("servers", []):
+        if s["server"] == name:
+            return s
+    return None
+
+
+def annotate(results: dict) -> None:
+    """Add each row's ratios to dynalite (TLS; plain HTTP if that is all that ran) and to moto."""
+    rows = _rows(results)
+    names = {s["server"] for s in results.get("servers", [])}
+    dyn = "dynalite" if "dynalite" in names else "dynalite-http" if "dynalite-http" in names else None
+    results["reference"] = {"dynalite": dyn, "moto": "moto" if "moto" in names else None}
+    for r in rows:
+        if r.get("unsupported"):
+            continue
+        for ref_name, ref in (("dynalite", dyn), ("moto", "moto" if "moto" in names else None)):
+            other = _find(rows, ref, r["op"], r["connections"]) if ref else None
+            if other is None or ref == r["server"]:
+                continue
+            r[f"vs_{ref_name}"] = {
+                "rps": _ratio(r["rps"], other["rps"]),
+                "p50": _ratio(r["p50_ms"], other["p50_ms"]),
+                "p99": _ratio(r["p99_ms"], other["p99_ms"]),
+                "mem": _ratio(r.get("memory", {}).get("workers_sum_mb"), other.get("memory", {}).get("workers_sum_mb")),
+            }
+    results["targets"] = targets(results)
+
+
+def _verdict(ok):
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def targets(results: dict) -> list[dict]:
+    rows = _rows(results)
+    out = []
+    conns = results.get("args", {}).get("connections", [16, 64])
+    ref = results.get("reference", {})
+    if _server(results, TARGET_SERVER):
+        for op, need in (("GetItem", 1.0), ("PutItem", 1.0), ("Query", 2.0)):
+            for c in conns:
+                r = _find(rows, TARGET_SERVER, op, c)
+                v = r.get("vs_dynalite", {}).get("rps") if r else None
+                out.append({"target": f"{op} req/s >= {need:g}x {ref.get('dynalite') or 'dynalite'} (c={c})",
+                            "value": f"{v}x" if v is not None else "-",
+                            "verdict": _verdict(None if v is None else v >= need)})
+        worst = None
+        for r in rows:
+            if r["server"] == TARGET_SERVER and not r.get("unsupported"):
+                v = r.get("vs_moto", {}).get("rps")
+                if v is not None and (worst is None or v < worst[0]):
+                    worst = (v, r["op"], r["connections"])
+        out.append({"target": "every operation req/s >= 20x moto",
+                    "value": f"lowest {worst[0]}x ({worst[1]}, c={worst[2]})" if worst else "-",
+                    "verdict": _verdict(None if worst is None else worst[0] >= 20)})
+        p99 = [(r["p99_ms"], r["op"]) for r in rows
+               if r["server"] == TARGET_SERVER and r["connections"] == 16 and not r.get("unsupported")]
+        if p99:
+            m = max(p99)
+            out.append({"target": "p99 <= 10 ms at 16 connections (every operation)",
+                        "value": f"worst {m[0]} ms ({m[1]})", "verdict": _verdict(m[0] <= 10)})
+        peak = (_server(results, TARGET_SERVER) or {}).get("memory_peak", {})
+        if peak.get("max_worker_mb"):
+            out.append({"target": "server memory <= 150 MB per worker",
+                        "value": f"max {peak['max_worker_mb']} MB", "verdict": _verdict(peak["max_worker_mb"] <= 150)})
+    g = results.get("growth")
+    if g and g.get("runs"):
+        for c in sorted({r["connections"] for r in g["runs"]}):
+            small = [r["rps"] for r in g["runs"] if r["table"] == "small" and r["connections"] == c]
+            big = [r["rps"] for r in g["runs"] if r["table"] == "big" and r["connections"] == c]
+            if small and big:
+                s, b = sum(small) / len(small), sum(big) / len(big)
+                out.append({"target": f"GetItem on {g['runs'][1]['items']:,} items within 10% of "
+                                      f"{g['runs'][0]['items']:,} (c={c})",
+                            "value": f"{b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
+                            "verdict": _verdict(b >= 0.9 * s)})
+    return out
+
+
+def _fmt(v, suffix=""):
+    return "-" if v is None else f"{v}{suffix}"
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    m = meta["machine"]
+    lines = [f"# Benchmark {meta['date']} ({meta['mode']})", "",
+             f"{m['cores']} cores ({m['cpu']}), {m['mem_gb']} GB, Python {m['python']}, kernel {m['kernel']}; "
+             f"run took {meta.get('seconds', '?')} s.", ""]
+    args = results["args"]
+    if "dataset" in results:
+        d = results["dataset"]
+        lines += [f"Data: {d['items']:,} items of {d['item_size']} bytes over {d['partitions']:,} partition keys "
+                  f"(pk S + sk S). wrk: {args['duration']:g} s per run, {args['wrk_threads']} thread(s), "
+                  f"pools of {args['pool']:,} pre-signed requests. ExtendDB: {args['workers']} workers, HTTPS. "
+                  f"Ratios: `xdyn` against {results['reference'].get('dynalite') or '-'}, `xmoto` against "
+                  f"moto, in this run. For latency and memory a ratio below 1 is better.", ""]
+        lines += ["| server | operation | conns | req/s | xdyn | xmoto | p50 ms | xdyn | xmoto | p99 ms | xdyn | xmoto "
+                  "| errors | RSS MB workers (sum) | xdyn | xmoto |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+        order = {op: i for i, op in enumerate(args["ops"])}
+        rows = sorted(_rows(results), key=lambda r: (order.get(r["op"], 99), r["connections"],
+                                                     ["extenddb-pg", "extenddb-sqlite", "dynalite",
+                                                      "dynalite-http", "moto"].index(r["server"])))
+        for r in rows:
+            if r.get("unsupported"):
+                lines.append(f"| {r['server']} | {r['op']} | {r['connections']} | unsupported | | | | | | | | | | | | |")
+                continue
+            vd, vm = r.get("vs_dynalite", {}), r.get("vs_moto", {})
+            mem = r.get("memory", {})
+            workers = "+".join(f"{w:.0f}" for w in mem.get("workers_mb", []))
+            memtxt = f"{workers} ({mem.get('workers_sum_mb', 0):.0f})" if len(mem.get("workers_mb", [])) > 1 \
+                else f"{mem.get('workers_sum_mb', 0):.0f}"
+            err = r["errors"]
+            errtxt = f"{err}" if not err else f"**{err}** ({r['non2xx']} non-2xx, {r['socket_errors']} socket)"
+            lines.append(
+                f"| {r['server']} | {r['op']} | {r['connections']} | {r['rps']:.0f} | {_fmt(vd.get('rps'))} | "
+                f"{_fmt(vm.get('rps'))} | {r['p50_ms']} | {_fmt(vd.get('p50'))} | {_fmt(vm.get('p50'))} | "
+                f"{r['p99_ms']} | {_fmt(vd.get('p99'))} | {_fmt(vm.get('p99'))} | {errtxt} | {memtxt} | "
+                f"{_fmt(vd.get('mem'))} | {_fmt(vm.get('mem'))} |")
+        lines.append("")
+        lines += ["| server | load (BatchWriteItem x25) | items/s | RSS MB idle | after load | peak (per worker) |",
+                  "|---|---:|---:|---:|---:|---|"]
+        for s in results["servers"]:
+            if "error" in s and "load" not in s:
+                lines.append(f"| {s['server']} | failed: {s['error'][:120]} | | | | |")
+                continue
+            ld = s.get("load", {})
+            peak = s.get("memory_peak", {})
+            lines.append(f"| {s['server']} | {ld.get('seconds', '-')} s | {ld.get('items_per_s', '-')} | "
+                         f"{s.get('memory_idle', {}).get('workers_sum_mb', '-')} | "
+                         f"{s.get('memory_loaded', {}).get('workers_sum_mb', '-')} | "
+                         f"{peak.get('workers_sum_mb', '-')} ({'+'.join(str(w) for w in peak.get('workers_mb', []))}) |")
+        lines.append("")
+        errs = [f"- {r['server']} {r['op']} c={r['connections']}: {r['error_sample'][:300]}"
+                for r in _rows(results) if not r.get("unsupported") and r.get("errors")]
+        failed = [f"- {s['server']}: {s['error']}" for s in results["servers"] if "error" in s]
+        if errs or failed:
+            lines += ["First error per run:", ""] + errs + failed + [""]
+    g = results.get("growth")
+    if g:
+        lines += ["## GetItem: big table vs small table (ExtendDB on PostgreSQL, HTTPS)", ""]
+        for f in g.get("fills", []):
+            lines.append(f"- `{f['table']}`: {f['items']:,} items of {f['item_size']} bytes filled by SQL in "
+                         f"{f['seconds']} s (ddb_item now {f['ddb_item_total_size']})")
+        lines += ["", "| table | items | conns | round | req/s | p50 ms | p99 ms | errors |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in g.get("runs", []):
+            lines.append(f"| {r['table']} | {r['items']:,} | {r['connections']} | {r['round']} | {r['rps']:.0f} | "
+                         f"{r['p50_ms']} | {r['p99_ms']} | {r['errors']} |")
+        lines.append("")
+    prof = next((s.get("profile") for s in results.get("servers", []) if s.get("profile")), None)
+    if prof:
+        lines += ["## Profile (py-spy, one worker, GetItem)", "", prof.get("summary", ""), ""]
+    if results.get("targets"):
+        lines += ["## Targets (ExtendDB on PostgreSQL over HTTPS)", "", "| target | measured | verdict |",
+                  "|---|---|---|"]
+        lines += [f"| {t['target']} | {t['value']} | {t['verdict']} |" for t in results["targets"]]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""ExtendDB benchmark: this server (PostgreSQL and SQLite, HTTPS) against dynalite and moto.
+
+    .venv/bin/python bench/run.py                 # full matrix: 100k items, 10 s wrk runs, 16 and 64 connections
+    .venv/bin/python bench/run.py --quick         # 10k items, 5 s runs
+    .venv/bin/python bench/run.py --growth        # GetItem on 1M items vs 10k items (PostgreSQL)
+    .venv/bin/python bench/run.py --smoke         # CI: seconds; SQLite only (+ dynalite); exit 1 unless it ran cleanly
+    .venv/bin/python bench/run.py --profile       # also py-spy a worker during a GetItem run on PostgreSQL
+
+See bench/README.md for what each figure means.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(BENCH.parent))
+
+import urllib3  # noqa: E402
+
+import report  # noqa: E402
+import servers  # noqa: E402
+import workload  # noqa: E402
+import wrkrun  # noqa: E402
+
+urllib3.disable_warnings()
+
+ALL_SERVERS = ["extenddb-pg", "extenddb-sqlite", "dynalite", "dynalite-http", "moto"]
+DEFAULT_SERVERS = ["dynalite", "moto", "extenddb-pg", "extenddb-sqlite"]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="10k items, 5 s runs, smaller pools")
+    mode.add_argument("--smoke", action="store_true", help="CI check: seconds, SQLite only (+dynalite)")
+    mode.add_argument("--growth", action="store_true", help="GetItem on ~1M items vs 10k items, PostgreSQL")
+    ap.add_argument("--items", type=int, help="items to load (default 100000)")
+    ap.add_argument("--partitions", type=int, help="partition keys (default 1000)")
+    ap.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
+    ap.add_argument("--connections", help="comma-separated wrk connection counts (default 16,64)")
+    ap.add_argument("--servers", help=f"comma-separated, from {','.join(ALL_SERVERS)}")
+    ap.add_argument("--ops", help=f"comma-separated, from {','.join(workload.OPERATIONS)}")
+    ap.add_argument("--pool", type=int, help="pre-signed requests per wrk run (default 5000)")
+    ap.add_argument("--loaders", type=int, default=4, help="concurrent BatchWriteItem loader processes")
+    ap.add_argument("--warmup", type=float, help="seconds of warm-up per operation (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="ExtendDB worker processes")
+    ap.add_argument("--wrk-threads", type=int, default=1)
+    ap.add_argument("--profile", action="store_true", help="py-spy one ExtendDB-PG worker during GetItem")
+    ap.add_argument("--growth-items", type=int, default=1_000_000)
+    ap.add_argument("--growth-small", type=int, default=10_000)
+    ap.add_argument("--out", default=str(BENCH / "results"), help="results directory")
+    ap.add_argument("--no-save", action="store_true", help="do not write results files")
+    args = ap.parse_args(argv)
+
+    if args.smoke:
+        defaults = dict(items=300, partitions=10, duration=2, connections="8", pool=200, warmup=0,
+                        servers="extenddb-sqlite,dynalite")
+        args.loaders = min(args.loaders, 2)
+    elif args.quick:
+        defaults = dict(items=10_000, partitions=100, duration=5, connections="16,64", pool=2000, warmup=1,
+                        servers=",".join(DEFAULT_SERVERS))
+    elif args.growth:
+        defaults = dict(items=0, partitions=0, duration=10, connections="16,64", pool=20_000, warmup=3,
+                        servers="extenddb-pg")
+    else:
+        defaults = dict(items=100_000, partitions=1000, duration=10, connections="16,64", pool=5000, warmup=2,
+                        servers=",".join(DEFAULT_SERVERS))
+    for k, v in defaults.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    args.connections = [int(c) for c in str(args.connections).split(",")]
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    args.ops = [o.strip() for o in (args.ops or ",".join(workload.OPERATIONS)).split(",")]
+    for s in args.servers:
+        if s not in ALL_SERVERS:
+            ap.error(f"unknown server {s}")
+    for o in args.ops:
+        if o not in workload.OPERATIONS:
+            ap.error(f"unknown operation {o}")
+    return args
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "kernel": platform.release(), "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                                                          / 2**30, 1)}
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def start(name: str, tools: dict, args) -> servers.Server:
+    if name == "extenddb-pg":
+        return servers.start_extenddb("postgres", args.workers)
+    if name == "extenddb-sqlite":
+        return servers.start_extenddb("sqlite", args.workers)
+    if name in ("dynalite", "dynalite-http"):
+        return servers.start_dynalite(tools["dynalite"], tls=(name == "dynalite"))
+    if name == "moto":
+        return servers.start_moto(tools["bench_bin"])
+    raise ValueError(name)
+
+
+def verify_for(srv: servers.Server):
+    return srv.ca_bundle if srv.ca_bundle else False
+
+
+def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str = workload.TABLE,
+           duration: float | None = None) -> dict:
+    """Sign a fresh pool, write the Lua files, run wrk once."""
+    pool = tmp / f"{srv.name}-{table}-{op}-{conns}.pool.lua"
+    script = tmp / f"{srv.name}-{table}-{op}-{conns}.wrk.lua"
+    t0 = time.perf_counter()
+    first = workload.build_pool(pool, srv.endpoint, srv.access_key, srv.secret_key, op, ds, args.pool, seed,
+                                table)
+    sign_s = time.perf_counter() - t0
+    status, text = workload.probe(srv.endpoint, *first)
+    if workload.is_unsupported(status, text):
+        pool.unlink(missing_ok=True)
+        return {"unsupported": True, "probe": f"{status} {text[:200]}"}
+    wrkrun.write_script(script, pool)
+    res = wrkrun.run(wrk, srv.endpoint, script, conns, duration or args.duration, args.wrk_threads)
+    res["sign_s"] = round(sign_s, 2)
+    if status >= 300:
+        res["probe"] = f"{status} {text[:200]}"
+    pool.unlink(missing_ok=True)
+    script.unlink(missing_ok=True)
+    return res
+
+
+def bench_server(name: str, tools: dict, args, ds: workload.DataSet, tmp: Path, profile: bool) -> dict:
+    out: dict = {"server": name, "rows": []}
+    log(f"{name}: starting")
+    srv = start(name, tools, args)
+    out["info"] = srv.info
+    out["endpoint"] = srv.endpoint
+    peak: dict = {}
+
+    def sample_memory() -> dict:
+        mem = srv.memory()
+        if mem["workers_sum_mb"] >= peak.get("workers_sum_mb", 0):
+            peak.update(mem)
+        peak["max_worker_mb"] = max(peak.get("max_worker_mb", 0), *mem["workers_mb"])
+        return mem
+
+    try:
+        out["memory_idle"] = sample_memory()
+        workload.create_table(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv))
+        log(f"{name}: loading {ds.count} items over {ds.partitions} partition keys")
+        out["load"] = workload.load(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv), ds, args.loaders)
+        out["memory_loaded"] = sample_memory()
+        log(f"{name}: loaded in {out['load']['seconds']} s ({out['load']['items_per_s']} items/s); "
+            f"memory {out['memory_loaded']}")
+        for n, op in enumerate(args.ops):
+            if args.warmup:
+                w = run_op(srv, op, args.connections[0], ds, args, tmp, tools["wrk"], seed=1000 + n,
+                           duration=args.warmup)
+                if w.get("unsupported"):
+                    log(f"{name}: {op} not supported ({w['probe']})")
+                    for c in args.connections:
+                        out["rows"].append({"server": name, "op": op, "connections": c, "unsupported": True,
+                                            "probe": w["probe"]})
+                    continue
+            for conns in args.connections:
+                res = run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=n * 100 + conns)
+                row = {"server": name, "op": op, "connections": conns, **res}
+                if not res.get("unsupported"):
+                    row["memory"] = sample_memory()
+                    log(f"{name}: {op} c={conns}: {res['rps']} req/s p50 {res['p50_ms']} ms p99 {res['p99_ms']} ms "
+                        f"errors {res['errors']} mem {row['memory']['workers_mb']}"
+                        + (f"  first error: {res['error_sample'][:160]}" if res["errors"] else ""))
+                else:
+                    log(f"{name}: {op} not supported ({res['probe']})")
+                out["rows"].append(row)
+                if res.get("unsupported"):
+                    for c in args.connections[args.connections.index(conns) + 1:]:
+                        out["rows"].append({**row, "connections": c})
+                    break
+        if profile and srv.kind == "extenddb":
+            import profiling
+            log(f"{name}: profiling one worker with py-spy during GetItem")
+            out["profile"] = profiling.profile_run(srv, ds, args, tmp, tools, run_op)
+        out["memory_peak"] = peak
+    except Exception as exc:  # noqa: BLE001 - report and go on with the next server
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+        try:
+            out["server_log_tail"] = srv.log_path.read_text()[-3000:]
+        except OSError:
+            pass
+    finally:
+        srv.stop()
+        log(f"{name}: stopped")
+    return out
+
+
+def run_growth(args, tools, tmp: Path) -> dict:
+    import growth
+    small = workload.DataSet(args.growth_small, max(1, args.growth_small // 100))
+    big = workload.DataSet(args.growth_items, max(1, args.growth_items // 100))
+    srv = servers.start_extenddb("postgres", args.workers)
+    result: dict = {"server": "extenddb-pg", "info": srv.info, "fills": [], "runs": []}
+    try:
+        for table, ds in (("small", small), ("big", big)):
+            workload.create_table(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv), table)
+            log(f"growth: filling {table} with {ds.count} items by SQL")
+            result["fills"].append(growth.fill(srv.info["database_url"], table, ds))
+            log(f"growth: {result['fills'][-1]}")
+        # alternate small/big twice per connection count: the machine is noisy
+        for conns in args.connections:
+            for rnd in range(2):
+                for table, ds in (("small", small), ("big", big)):
+                    if args.warmup:
+                        run_op(srv, "GetItem", conns, ds, args, tmp, tools["wrk"], seed=77 + rnd, table=table,
+                               duration=args.warmup)
+                    res = run_op(srv, "GetItem", conns, ds, args, tmp, tools["wrk"], seed=rnd * 10 + conns,
+                                 table=table)
+                    res.update(table=table, items=ds.count, connections=conns, round=rnd + 1)
+                    result["runs"].append(res)
+                    log(f"growth: {table} ({ds.count} items) c={conns} round {rnd + 1}: {res['rps']} req/s "
+                        f"p50 {res['p50_ms']} p99 {res['p99_ms']} errors {res['errors']}")
+        result["memory"] = srv.memory()
+    finally:
+        srv.stop()
+    return result
+
+
+def smoke_check(results: dict) -> list[str]:
+    problems = []
+    for srv in results["servers"]:
+        ours = srv["server"].startswith("extenddb")
+        if "error" in srv:
+            if ours:
+                problems.append(f"{srv['server']}: {srv['error']}")
+            continue
+        if not ours:
+            continue
+        for row in srv["rows"]:
+            tag = f"{srv['server']} {row['op']} c={row['connections']}"
+            if row.get("unsupported"):
+                problems.append(f"{tag}: unsupported ({row.get('probe')})")
+            elif row["requests"] <= 0:
+                problems.append(f"{tag}: no requests completed")
+            elif row["errors"]:
+                problems.append(f"{tag}: {row['errors']} errors ({row['non2xx']} non-2xx, "
+                                f"{row['socket_errors']} socket); first: {row['error_sample'][:300]}")
+        ran = {(r["op"]) for r in srv["rows"]}
+        for op in results["args"]["ops"]:
+            if op not in ran:
+                problems.append(f"{srv['server']}: {op} did not run")
+    if not any(s["server"].startswith("extenddb") for s in results["servers"]):
+        problems.append("ExtendDB did not run")
+    return problems
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.time()
+    tools: dict = {"wrk": servers.ensure_wrk()}
+    if any(s.startswith("dynalite") for s in args.servers):
+        tools["dynalite"] = servers.ensure_dynalite()
+        if tools["dynalite"] is None:
+            log("node/npm not found: skipping dynalite")
+            args.servers = [s for s in args.servers if not s.startswith("dynalite")]
+    if "moto" in args.servers or args.profile:
+        tools["bench_bin"] = servers.ensure_bench_venv()
+    meta = {"date": date.today().isoformat(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(), "mode": "smoke" if args.smoke else "quick" if args.quick else
+            "growth" if args.growth else "full"}
+    results: dict = {"meta": meta, "args": {k: v for k, v in vars(args).items()}, "servers": []}
+    with tempfile.TemporaryDirectory(prefix="extenddb-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        if args.growth:
+            results["growth"] = run_growth(args, tools, tmp)
+        else:
+            ds = workload.DataSet(args.items, args.partitions)
+            results["dataset"] = {"items": ds.count, "partitions": ds.partitions,
+                                  "item_size": workload.item_size(ds.item(0)), "table": workload.TABLE}
+            for name in args.servers:
+                results["servers"].append(
+                    bench_server(name, tools, args, ds, tmp, args.profile and name == "extenddb-pg"))
+    meta["seconds"] = round(time.time() - started, 1)
+    report.annotate(results)
+    text = report.markdown(results)
+    print()
+    print(text)
+    if not args.no_save:
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        suffix = {"full": "", "quick": "-quick", "growth": "-growth", "smoke": "-smoke"}[meta["mode"]]
+        stem = f"{meta['date']}-{meta['machine']['cores']}core{suffix}"
+        for ext, content in (("json", json.dumps(results, indent=1, default=str)), ("md", text)):
+            tmp_path = out_dir / f"{stem}.{ext}.tmp"
+            tmp_path.write_text(content + "\n")
+            tmp_path.replace(out_dir / f"{stem}.{ext}")
+        log(f"results: {out_dir / stem}.json / .md")
+    if args.smoke:
+        problems = smoke_check(results)
+        if problems:
+            print("SMOKE FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
+        print("smoke: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

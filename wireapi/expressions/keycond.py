@@ -1,0 +1,149 @@
+"""KeyConditionExpression (and legacy KeyConditions) for Query.
+
+Three stages, as DynamoDB: the text is parsed and checked like any condition;
+its shape is reduced to at most one ComparisonOperator per attribute (request
+validation); finally the attributes are matched against the key schema once the
+table or index is known (`KeyCondition.for_schema`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wireapi.errors import ValidationException
+
+from .ast import And, Between, Compare, Condition, Func, In, Literal, Not, Or, Path
+from .attributes import ExpressionAttributes
+from .conditions import parse_condition
+
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_NOT_INDEXABLE = ("NULL", "NOT_NULL", "NE", "CONTAINS", "NOT_CONTAINS", "IN")
+_INVALID = "One or more parameter values were invalid: "
+
+
+@dataclass(frozen=True, slots=True)
+class KeyQuery:
+    """What Query needs: the partition value and an optional sort-key test."""
+    hash_name: str
+    hash_value: dict
+    range_name: str | None = None
+    range_operator: str | None = None  # EQ LT LE GT GE BETWEEN BEGINS_WITH
+    range_values: tuple[dict, ...] = ()
+
+    def matches_range(self, value: dict | None) -> bool:
+        if self.range_operator is None:
+            return True
+        if value is None:
+            return False
+        from .legacy import compare_legacy
+
+        return compare_legacy(self.range_operator, value, list(self.range_values))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCondition:
+    """attribute name -> (ComparisonOperator, values), in the order written."""
+    conditions: dict[str, tuple[str, tuple[dict, ...]]]
+
+    def for_schema(self, hash_key: str | tuple[str, str],
+                   range_key: str | tuple[str, str] | None = None) -> KeyQuery:
+        """Match against a key schema; keys are names or (name, type) pairs."""
+        schema = [k if isinstance(k, tuple) else (k, None) for k in (hash_key, range_key) if k]
+        count = len(self.conditions)
+        for position, (name, key_type) in enumerate(schema):
+            is_hash = position == 0
+            if is_hash and len(schema) == 1 and count > 1:
+                raise ValidationException("Query key condition not supported")
+            found = self.conditions.get(name)
+            if found is None:
+                if is_hash or count > 1:
+                    raise ValidationException(f"Query condition missed key schema element: {name}")
+                continue
+            operator, values = found
+            if operator in _NOT_INDEXABLE:
+                raise ValidationException("Attempted conditional constraint is not an indexable operation")
+            if key_type and any(key_type not in v for v in values):
+                raise ValidationException(_INVALID + "Condition parameter type does not match schema type")
+            if is_hash and operator != "EQ":
+                raise ValidationException("Query key condition not supported")
+        hash_name = schema[0][0]
+        range_name = schema[1][0] if len(schema) > 1 else None
+        ranged = self.conditions.get(range_name) if range_name else None
+        return KeyQuery(hash_name, self.conditions[hash_name][1][0], range_name,
+                        ranged[0] if ranged else None, ranged[1] if ranged else ())
+
+
+def _reduce(expr: Condition, found: dict[str, tuple[str, tuple[dict, ...]]]) -> None:
+    """DynamoDB's checks on the shape of a key condition, in its order."""
+    if isinstance(expr, (Or, Not, In)) or (isinstance(expr, Compare) and expr.op == "<>"):
+        word = {Or: "OR", Not: "NOT", In: "IN"}.get(type(expr), "<>")
+        raise ValidationException(f"Invalid operator used in KeyConditionExpression: {word}")
+    if isinstance(expr, Func) and expr.name in ("attribute_exists", "attribute_not_exists",
+                                                  "attribute_type", "contains"):
+        raise ValidationException(f"Invalid operator used in KeyConditionExpression: {expr.name}")
+    if isinstance(expr, Func) and expr.name == "size":
+        raise ValidationException("KeyConditionExpressions cannot contain nested operations")
+    if isinstance(expr, Between) and not isinstance(expr.operand, Path):
+        raise ValidationException("Invalid condition in KeyConditionExpression: "
+                                  "BETWEEN operator must have the key attribute as its first operand")
+    if isinstance(expr, Func) and not isinstance(expr.args[0], Path):
+        raise ValidationException("Invalid condition in KeyConditionExpression: "
+                                  f"{expr.name} operator must have the key attribute as its first operand")
+    if isinstance(expr, And):
+        for item in expr.items:
+            _reduce(item, found)
+        return
+    if isinstance(expr, Compare):
+        args = [expr.left, expr.right]
+    elif isinstance(expr, Between):
+        args = [expr.operand, expr.low, expr.high]
+    else:
+        args = list(expr.args)  # type: ignore[union-attr]
+    name, position = None, 0
+    for i, arg in enumerate(args):
+        if isinstance(arg, Path):
+            if name is not None:
+                raise ValidationException(
+                    "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")
+            if len(arg.elements) > 1:
+                raise ValidationException("KeyConditionExpressions cannot have conditions on nested attributes")
+            name, position = arg.elements[0], i
+        elif isinstance(arg, Func):
+            _reduce(arg, found)
+    if name is None:
+        raise ValidationException("Invalid condition in KeyConditionExpression: No key attribute specified")
+    if name in found:
+        raise ValidationException("KeyConditionExpressions must only contain one condition per key")
+    if isinstance(expr, Compare):
+        op = expr.op if position == 0 else _FLIPPED[expr.op]
+        other = args[1 - position]
+        found[name] = (_OPERATORS[op], (other.value,) if isinstance(other, Literal) else ())
+    elif isinstance(expr, Between):
+        found[name] = ("BETWEEN", tuple(a.value for a in args[1:] if isinstance(a, Literal)))
+    else:
+        found[name] = ("BEGINS_WITH", tuple(a.value for a in args[1:] if isinstance(a, Literal)))
+
+
+def validate_key_conditions(conditions: dict[str, tuple[str, tuple[dict, ...]]]) -> None:
+    """The checks DynamoDB shares with legacy KeyConditions."""
+    from .legacy import check_condition_args
+
+    for operator, values in conditions.values():
+        check_condition_args(operator, list(values))
+    if len(conditions) not in (1, 2):
+        raise ValidationException("Conditions can be of length 1 or 2 only")
+
+
+def parse_key_condition(text: str, attrs: ExpressionAttributes,
+                        hash_key: str | tuple[str, str] | None = None,
+                        range_key: str | tuple[str, str] | None = None) -> KeyCondition | KeyQuery:
+    """Without a key schema returns the KeyCondition (request validation only);
+    with one, the KeyQuery for that schema."""
+    parsed = parse_condition(text, attrs, "KeyConditionExpression")
+    found: dict[str, tuple[str, tuple[dict, ...]]] = {}
+    _reduce(parsed.tree, found)
+    validate_key_conditions(found)
+    condition = KeyCondition(found)
+    if hash_key is None:
+        return condition
+    return condition.for_schema(hash_key, range_key)
