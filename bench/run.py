@@ -67,6 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         defaults = dict(items=300, partitions=10, duration=2, connections="8", pool=200, warmup=0,
                         servers="extenddb-sqlite,dynalite")
         args.loaders = min(args.loaders, 2)
+        args.no_save = True  # CI: leave the tree clean
     elif args.quick:
         defaults = dict(items=10_000, partitions=100, duration=5, connections="16,64", pool=2000, warmup=1,
                         servers=",".join(DEFAULT_SERVERS))

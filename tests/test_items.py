@@ -211,12 +211,12 @@ def test_reserved_word_aliased_is_fine(ddb, hash_table):
 
 def test_update_expression_clauses(ddb, hash_table):
     ddb.put_item(TableName=hash_table, Item={
-        "pk": {"S": "u"}, "count": {"N": "5"}, "tags": {"SS": ["a", "b"]}, "old": {"SS": ["a", "b"]}, "gone": {"S": "x"},
+        "pk": {"S": "u"}, "count": {"N": "5"}, "tags": {"SS": ["a", "b"]}, "prev": {"SS": ["a", "b"]}, "gone": {"S": "x"},
         "lst": {"L": [{"S": "0"}, {"S": "1"}, {"S": "2"}]}, "m": {"M": {"deep": {"M": {}}}}})
     out = ddb.update_item(
         TableName=hash_table, Key={"pk": {"S": "u"}},
         UpdateExpression=("SET #c = #c + :inc, m.deep.v = :v, newlist = list_append(if_not_exists(newlist, :empty), :l), "
-                          "lst[1] = :v REMOVE gone, lst[0] ADD tags :more, tally :inc DELETE old :less"),
+                          "lst[1] = :v REMOVE gone, lst[0] ADD tags :more, tally :inc DELETE prev :less"),
         ExpressionAttributeNames={"#c": "count"},
         ExpressionAttributeValues={":inc": {"N": "3"}, ":v": {"S": "val"}, ":empty": {"L": []},
                                    ":l": {"L": [{"N": "9"}]}, ":more": {"SS": ["c"]}, ":less": {"SS": ["a"]}},
@@ -228,7 +228,7 @@ def test_update_expression_clauses(ddb, hash_table):
     assert item["lst"] == {"L": [{"S": "val"}, {"S": "2"}]}
     assert "gone" not in item
     assert sorted(item["tags"]["SS"]) == ["a", "b", "c"]
-    assert item["old"] == {"SS": ["b"]}
+    assert item["prev"] == {"SS": ["b"]}
     assert item["tally"] == {"N": "3"}
     assert get(ddb, hash_table, "u") == item
 
