@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from . import errors, shapes, sigv4
+from . import audit, authz, errors, shapes, sigv4
 from .dispatch import SERVICES, Request, handler_for
 from .runtime import get_runtime, shutdown
 
@@ -104,18 +104,29 @@ async def application(scope: dict, receive: Any, send: Any) -> None:
     if scope["method"] != "POST" or (body and content_type not in _JSON_TYPES):
         await _respond(send, 404, b"<UnknownOperationException/>\n", b"text/plain", rid)
         return
+    seen = _Seen()
     try:
-        status, payload = 200, await _handle(scope, headers, body, rid)
+        status, payload, outcome = 200, await _handle(scope, headers, body, rid, seen), "OK"
     except errors.DynamoDBError as exc:
-        status, payload = exc.status, _error_body(exc)
+        status, payload, outcome = exc.status, _error_body(exc), exc.type_name.rpartition("#")[2]
     except Exception:
         log.exception("internal error in request %s", rid)
         exc = errors.InternalServerError()
-        status, payload = exc.status, _error_body(exc)
+        status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
     await _respond(send, status, payload, reply_type, rid)
+    audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome)
 
 
-async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: str) -> bytes:
+class _Seen:
+    """What the audit log needs to know of a request, filled in as it is understood."""
+
+    __slots__ = ("principal", "access_key_id", "operation", "table_name")
+
+    def __init__(self) -> None:
+        self.principal = self.access_key_id = self.operation = self.table_name = None
+
+
+async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: str, seen: _Seen) -> bytes:
     try:
         data = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
@@ -126,6 +137,7 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: st
     if service is None or operation not in shapes.operation_names(service):
         raise errors.UnknownOperationException()
 
+    seen.operation = operation
     runtime = get_runtime()
     sreq = sigv4.SigV4Request(scope["method"], scope.get("raw_path") or scope["path"].encode(),
                               scope.get("query_string", b""), scope["headers"], body)
@@ -134,11 +146,17 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: st
     credential = await runtime.credentials.lookup(auth.access_key_id)
     if credential is None or not credential.active:
         raise errors.UnrecognizedClient()
+    seen.access_key_id = auth.access_key_id
     sigv4.verify(auth, sreq, credential.secret, now, skew)
+    seen.principal = credential.user_name
 
     if not isinstance(data, dict):
         raise errors.SerializationException()
     shapes.validate_request(service, operation, data)
+    table_name = data.get("TableName")
+    seen.table_name = table_name if isinstance(table_name, str) else None
     handler = handler_for(service, operation)
-    result = await handler(Request(runtime, credential, rid), data)
+    request = Request(runtime, credential, rid, scope)
+    await authz.authorize(request, service, operation, data)
+    result = await handler(request, data)
     return result if isinstance(result, bytes) else orjson.dumps(result)

@@ -17,6 +17,7 @@ class Request:
     runtime: Runtime
     credential: Credential
     request_id: str
+    scope: dict[str, Any] | None = None  # the ASGI scope (client address, scheme)
 
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | bytes]]

@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import TableRecord, WriteConflict
 
-from .. import capacity, errors, expressions, indexes, values
+from .. import capacity, changes, errors, expressions, indexes, values
 from ..dispatch import Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
@@ -101,8 +101,7 @@ async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, dec
                     await txn.put_item(table.id, pk, sk, body, values.item_size(new), old is not None)
                 elif old is not None:
                     await txn.delete_item(table.id, pk, sk)
-                if table.extra["indexes"] and (old is not None or new is not None):
-                    await indexes.maintain(txn, table.extra["indexes"], pk, sk, old, new)
+                await changes.apply_change(txn, table, pk, sk, old, new)
             return WriteOutcome(old, new, detail)
         except WriteConflict:
             continue  # another writer inserted the row first: read it and decide again
@@ -143,7 +142,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
         check_condition(condition, old, data)
         return item, None
 
-    blind = condition is None and return_values == "NONE" and not table.extra["indexes"]
+    blind = condition is None and return_values == "NONE" and not changes.needs_old_item(table)
     key = {name: item[name] for name in schema.names}
     return PreparedWrite(table, pk, sk, key, decide, return_values, item if blind else None)
 
