@@ -36,9 +36,10 @@ def fill(database_url: str, table: str, ds: DataSet) -> dict:
     sample = ds.item(0)
     size = _server_item_size(sample)
     # orjson of the sample, with the variable parts as format() placeholders
-    body_fmt = orjson.dumps({"pk": {"S": "\x01"}, "sk": {"S": "\x02"}, "v": {"N": "0"},
-                             "payload": {"S": "\x03"}}).decode()
-    body_fmt = body_fmt.replace("%", "%%").replace("\x01", "%1$s").replace("\x02", "%2$s").replace("\x03", "%3$s")
+    body_fmt = orjson.dumps({"pk": {"S": "@PK@"}, "sk": {"S": "@SK@"}, "v": {"N": "0"},
+                             "payload": {"S": "@PAYLOAD@"}}).decode()
+    body_fmt = body_fmt.replace("%", "%%").replace("@PK@", "%1$s").replace("@SK@", "%2$s").replace(
+        "@PAYLOAD@", "%3$s")
     started = time.perf_counter()
     with psycopg.connect(database_url, autocommit=True) as conn:
         table_id = conn.execute("SELECT id FROM ddb_table WHERE name = %s", (table,)).fetchone()[0]

@@ -103,7 +103,8 @@ def text(s: dict) -> str:
     lines = [f"{s['samples']} samples of one of the workers over a {s['op']} run at {s['connections']} "
              f"connections ({w.get('rps', '?')} req/s while sampled, py-spy --nonblocking, 250 Hz).", "",
              "| self time (top of stack) | % | | inclusive (on the stack) | % |", "|---|---:|---|---|---:|"]
-    incl = [x for x in s["inclusive"] if not x[0].startswith("<module>")]
+    # leave out the roots every sample shares (process bootstrap, event loop runner)
+    incl = [x for x in s["inclusive"] if not x[0].startswith("<module>") and x[1] < 95]
     for i in range(max(len(s["self"]), 15)):
         a = s["self"][i] if i < len(s["self"]) else ("", "")
         b = incl[i] if i < len(incl) else ("", "")

@@ -1,6 +1,8 @@
 """Ratios, targets and the Markdown report of a bench/run.py run."""
 from __future__ import annotations
 
+import statistics
+
 OURS = ("extenddb-pg", "extenddb-sqlite")
 TARGET_SERVER = "extenddb-pg"
 
@@ -93,10 +95,10 @@ def targets(results: dict) -> list[dict]:
             small = [r["rps"] for r in g["runs"] if r["table"] == "small" and r["connections"] == c]
             big = [r["rps"] for r in g["runs"] if r["table"] == "big" and r["connections"] == c]
             if small and big:
-                s, b = sum(small) / len(small), sum(big) / len(big)
+                s, b = statistics.median(small), statistics.median(big)
                 out.append({"target": f"GetItem on {g['runs'][1]['items']:,} items within 10% of "
                                       f"{g['runs'][0]['items']:,} (c={c})",
-                            "value": f"{b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
+                            "value": f"median {b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
                             "verdict": _verdict(b >= 0.9 * s)})
     return out
 
@@ -137,13 +139,14 @@ def markdown(results: dict) -> str:
                 else f"{mem.get('workers_sum_mb', 0):.0f}"
             err = r["errors"]
             errtxt = f"{err}" if not err else f"**{err}** ({r['non2xx']} non-2xx, {r['socket_errors']} socket)"
+            ctxt = f"{r['connections']} (ran {r['connections_used']})" if r.get("connections_used") else r["connections"]
             lines.append(
-                f"| {r['server']} | {r['op']} | {r['connections']} | {r['rps']:.0f} | {_fmt(vd.get('rps'))} | "
+                f"| {r['server']} | {r['op']} | {ctxt} | {r['rps']:.0f} | {_fmt(vd.get('rps'))} | "
                 f"{_fmt(vm.get('rps'))} | {r['p50_ms']} | {_fmt(vd.get('p50'))} | {_fmt(vm.get('p50'))} | "
                 f"{r['p99_ms']} | {_fmt(vd.get('p99'))} | {_fmt(vm.get('p99'))} | {errtxt} | {memtxt} | "
                 f"{_fmt(vd.get('mem'))} | {_fmt(vm.get('mem'))} |")
         lines.append("")
-        lines += ["| server | load (BatchWriteItem x25) | items/s | RSS MB idle | after load | peak (per worker) |",
+        lines += ["| server | load (BatchWriteItem, 25 a call) | items/s | RSS MB idle | after load | peak (per worker) |",
                   "|---|---:|---:|---:|---:|---|"]
         for s in results["servers"]:
             if "error" in s and "load" not in s:
@@ -151,7 +154,9 @@ def markdown(results: dict) -> str:
                 continue
             ld = s.get("load", {})
             peak = s.get("memory_peak", {})
-            lines.append(f"| {s['server']} | {ld.get('seconds', '-')} s | {ld.get('items_per_s', '-')} | "
+            how = "" if ld.get("method", "BatchWriteItem") == "BatchWriteItem" else \
+                f" (with {ld['method']}: BatchWriteItem unsupported)"
+            lines.append(f"| {s['server']} | {ld.get('seconds', '-')} s{how} | {ld.get('items_per_s', '-')} | "
                          f"{s.get('memory_idle', {}).get('workers_sum_mb', '-')} | "
                          f"{s.get('memory_loaded', {}).get('workers_sum_mb', '-')} | "
                          f"{peak.get('workers_sum_mb', '-')} ({'+'.join(str(w) for w in peak.get('workers_mb', []))}) |")

@@ -59,6 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--profile", action="store_true", help="py-spy one ExtendDB-PG worker during GetItem")
     ap.add_argument("--growth-items", type=int, default=1_000_000)
     ap.add_argument("--growth-small", type=int, default=10_000)
+    ap.add_argument("--growth-rounds", type=int, default=3, help="alternating small/big rounds (median counts)")
     ap.add_argument("--out", default=str(BENCH / "results"), help="results directory")
     ap.add_argument("--no-save", action="store_true", help="do not write results files")
     args = ap.parse_args(argv)
@@ -126,6 +127,11 @@ def verify_for(srv: servers.Server):
     return srv.ca_bundle if srv.ca_bundle else False
 
 
+# moto deep-copies the whole table for every TransactWriteItems (moto/dynamodb/models/__init__.py):
+# seconds per call on 100k items and a full copy per concurrent call, so keep its concurrency low.
+MOTO_TRANSACT_MAX_CONNS = 2
+
+
 def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str = workload.TABLE,
            duration: float | None = None) -> dict:
     """Sign a fresh pool, write the Lua files, run wrk once."""
@@ -140,7 +146,12 @@ def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str 
         pool.unlink(missing_ok=True)
         return {"unsupported": True, "probe": f"{status} {text[:200]}"}
     wrkrun.write_script(script, pool)
-    res = wrkrun.run(wrk, srv.endpoint, script, conns, duration or args.duration, args.wrk_threads)
+    used, timeout = conns, 5
+    if srv.kind == "moto" and op == "TransactWriteItems":
+        used, timeout = min(conns, MOTO_TRANSACT_MAX_CONNS), 60
+    res = wrkrun.run(wrk, srv.endpoint, script, used, duration or args.duration, args.wrk_threads, timeout)
+    if used != conns:
+        res["connections_used"] = used
     res["sign_s"] = round(sign_s, 2)
     if status >= 300:
         res["probe"] = f"{status} {text[:200]}"
@@ -152,7 +163,14 @@ def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str 
 def bench_server(name: str, tools: dict, args, ds: workload.DataSet, tmp: Path, profile: bool) -> dict:
     out: dict = {"server": name, "rows": []}
     log(f"{name}: starting")
-    srv = start(name, tools, args)
+    try:
+        srv = start(name, tools, args)
+    except Exception as exc:  # noqa: BLE001 - report and go on with the next server
+        tail = [ln for ln in str(exc).splitlines() if ln.strip()]
+        out["error"] = f"{type(exc).__name__}: {tail[0] if tail else ''} ... {' / '.join(tail[-2:])}"
+        out["server_log_tail"] = str(exc)[-3000:]
+        log(f"{name}: failed to start: {out['error']}")
+        return out
     out["info"] = srv.info
     out["endpoint"] = srv.endpoint
     peak: dict = {}
@@ -227,9 +245,9 @@ def run_growth(args, tools, tmp: Path) -> dict:
             log(f"growth: filling {table} with {ds.count} items by SQL")
             result["fills"].append(growth.fill(srv.info["database_url"], table, ds))
             log(f"growth: {result['fills'][-1]}")
-        # alternate small/big twice per connection count: the machine is noisy
+        # alternate small/big per round, per connection count: the machine is noisy
         for conns in args.connections:
-            for rnd in range(2):
+            for rnd in range(args.growth_rounds):
                 for table, ds in (("small", small), ("big", big)):
                     if args.warmup:
                         run_op(srv, "GetItem", conns, ds, args, tmp, tools["wrk"], seed=77 + rnd, table=table,

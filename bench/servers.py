@@ -151,7 +151,7 @@ class Server:
         the single process otherwise."""
         tree = descendants(self.process.pid)
         if self.kind == "extenddb":
-            workers = [p for p in tree if "multiprocessing" in cmdline(p) and p != self.process.pid]
+            workers = [p for p in tree if "spawn_main" in cmdline(p) and p != self.process.pid]
             return workers or tree
         # node / python (moto) may run under a wrapper; take the biggest process in the tree
         return [max(tree, key=rss_kb)]
@@ -184,13 +184,25 @@ class Server:
 
 def _wait_up(proc: subprocess.Popen, probe, log_path: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
+    broken_since = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited ({proc.returncode}):\n{log_path.read_text()[-4000:]}")
         if probe():
             return
+        # uvicorn respawns workers that die while importing the app: a traceback that does not
+        # go away means the server cannot start
+        if broken_since is None and "Traceback" in log_path.read_text(errors="replace"):
+            broken_since = time.monotonic()
+        if broken_since is not None and time.monotonic() - broken_since > 5:
+            break
         time.sleep(0.2)
-    proc.kill()
+    for pid in reversed(descendants(proc.pid)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    proc.wait()
     raise RuntimeError(f"server did not come up:\n{log_path.read_text()[-4000:]}")
 
 
@@ -202,7 +214,13 @@ def _tls_health(port: int, ca: str) -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as raw, \
                 ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            return b"healthy" in tls.recv(4096)
+            data = b""
+            while len(data) < 65536:  # headers and body may come in separate records
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return b"healthy" in data
     except OSError:
         return False
 

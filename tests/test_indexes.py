@@ -104,5 +104,5 @@ def test_only_one_index_created_at_a_time(ddb, range_table):
     create = lambda name: {"Create": {"IndexName": name, "KeySchema": [{"AttributeName": "sk", "KeyType": "HASH"}],
                                       "Projection": {"ProjectionType": "ALL"}}}
     with pytest.raises(ClientError) as err:
-        ddb.update_table(TableName=range_table, GlobalSecondaryIndexUpdates=[create("a1"), create("a2")])
+        ddb.update_table(TableName=range_table, GlobalSecondaryIndexUpdates=[create("idx1"), create("idx2")])
     assert err.value.response["Error"]["Code"] == "LimitExceededException"

@@ -64,7 +64,8 @@ def test_malformed_json(server, key):
 def test_wrong_parameter_type(server, key):
     resp = signed_post(server, key, "DynamoDB_20120810.DescribeTable", json.dumps({"TableName": 5}).encode())
     assert resp.status_code == 400
-    assert resp.json()["__type"] == "com.amazon.coral.service#SerializationException"
+    assert resp.json() == {"__type": "com.amazon.coral.service#SerializationException",
+                           "Message": "NUMBER_VALUE cannot be converted to String"}
 
 
 def test_missing_parameter(server, key):
@@ -72,9 +73,12 @@ def test_missing_parameter(server, key):
     assert resp.status_code == 400
     assert resp.json() == {
         "__type": "com.amazon.coral.validate#ValidationException",
-        "message": "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
-                   "Member must not be null",
+        "message": "The parameter 'TableName' is required but was not present in the request",
     }
+    resp = signed_post(server, key, "DynamoDB_20120810.GetItem", b'{"Key": {"k": {"S": "x"}}}')
+    assert resp.json()["message"] == (
+        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
+        "Member must not be null")
 
 
 def test_non_json_content_type_is_404(server, key):

@@ -80,6 +80,10 @@ def test_create_table_validation(ddb, table_name, kwargs, message):
 def test_table_name_shape_errors(ddb):
     with pytest.raises(ClientError) as err:
         ddb.describe_table(TableName="a!")
+    assert error(err) == ("ValidationException",
+                          "TableName must be at least 3 characters long and at most 255 characters long")
+    with pytest.raises(ClientError) as err:
+        ddb.get_item(TableName="a!", Key={"k": {"S": "x"}})
     code, message = error(err)
     assert code == "ValidationException"
     assert message.startswith("2 validation errors detected: ")

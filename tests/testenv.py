@@ -33,6 +33,14 @@ def pytest_report_header(config):
     return f"extenddb backend: {BACKEND}; data dir: {DATA_DIR}"
 
 
+def pytest_sessionfinish(session, exitstatus):
+    # Keep the data directory (server logs) only when something failed.
+    if exitstatus == 0 and not os.environ.get("EXTENDDB_KEEP_TEST_DATA"):
+        import shutil
+
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+
 def pytest_unconfigure(config):
     if BACKEND == "postgres":
         import psycopg

@@ -23,8 +23,16 @@ def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:{settings.EXTENDDB_REGION}:{settings.EXTENDDB_ACCOUNT_ID}:table/{name}"
 
 
+def table_name_of(name_or_arn: str) -> str:
+    """TableName parameters accept the table's ARN too."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn.partition(":table/")[2].split("/", 1)[0]
+    return name_or_arn
+
+
 async def get_table(req: Request, name: str, *, named: bool = False) -> TableRecord:
     """The table, or ResourceNotFound (item operations do not name the table)."""
+    name = table_name_of(name)
     record = await req.runtime.catalog.get(name)
     if record is None or record.status == "DELETING":
         raise errors.table_not_found(name) if named else errors.ResourceNotFound()

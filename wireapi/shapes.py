@@ -1,0 +1,307 @@
+"""Request shape validation, compiled from botocore's service model.
+
+Two passes, as DynamoDB's Coral framework does:
+1. a type pass that converts the JSON to the model's types or answers
+   SerializationException with Coral's deserialiser text (first error only);
+   unknown members are dropped, "true"/"1"/"yes" become booleans;
+2. a constraint pass (required, lengths, ranges, patterns, enums) that lists up
+   to ten problems in one ValidationException.
+Semantic checks (expressions, key schemas, item contents) belong to the
+operation handlers, after this.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import orjson
+from botocore.loaders import Loader
+
+from . import errors
+from .shape_order import ENUM_ORDER, MEMBER_ORDER
+
+_JAVA = {"string": "String", "integer": "Integer", "long": "Long", "double": "Double",
+         "float": "Double", "timestamp": "Double", "boolean": "Boolean"}
+_NUMBERS = ("integer", "long", "double", "float", "timestamp")
+MAX_ERRORS = 10
+# Operations whose TableName Coral checks with its own message first.
+_TABLE_NAME_FIRST = frozenset({"CreateTable", "DeleteTable", "DescribeTable", "DescribeTimeToLive", "UpdateTable"})
+
+
+@dataclass(eq=False)
+class Shape:
+    name: str
+    kind: str
+    members: list[tuple[str, Shape]] = field(default_factory=list)
+    required: frozenset[str] = frozenset()
+    member: Shape | None = None  # list element / map value
+    min: int | float | None = None
+    max: int | float | None = None
+    pattern: re.Pattern[str] | None = None
+    pattern_text: str = ""
+    enum: tuple[str, ...] = ()
+
+
+def _compile(model: dict[str, Any]) -> dict[str, Shape]:
+    defs = model["shapes"]
+    shapes: dict[str, Shape] = {}
+
+    def build(name: str) -> Shape:
+        if name in shapes:
+            return shapes[name]
+        spec = defs[name]
+        shape = Shape(name, spec["type"])
+        shapes[name] = shape  # before recursing: AttributeValue contains itself
+        shape.min, shape.max = spec.get("min"), spec.get("max")
+        if "pattern" in spec:
+            shape.pattern_text = spec["pattern"]
+            try:
+                shape.pattern = re.compile(spec["pattern"])
+            except re.error:
+                pass  # Java-only syntax (surrogate ranges) in a few ARN patterns: not checked
+        if "enum" in spec:
+            shape.enum = tuple(spec["enum"])
+        if shape.kind == "structure":
+            members = spec.get("members", {})
+            order = MEMBER_ORDER.get(name, ())
+            names = [m for m in order if m in members] + [m for m in members if m not in order]
+            shape.members = [(m, build(members[m]["shape"])) for m in names]
+            shape.required = frozenset(spec.get("required", ()))
+        elif shape.kind == "list":
+            shape.member = build(spec["member"]["shape"])
+        elif shape.kind == "map":
+            shape.member = build(spec["value"]["shape"])
+        return shape
+
+    for op in model["operations"].values():
+        if "input" in op:
+            build(op["input"]["shape"])
+    return shapes
+
+
+@cache
+def _service(service: str) -> tuple[dict[str, Shape], dict[str, str]]:
+    model = Loader().load_service_model(service, "service-2")
+    shapes = _compile(model)
+    inputs = {name: op["input"]["shape"] for name, op in model["operations"].items() if "input" in op}
+    for name in model["operations"]:
+        inputs.setdefault(name, "")
+    # Reorder top-level members as Coral checks them (keyed by operation name).
+    for op_name, shape_name in inputs.items():
+        if shape_name and op_name in MEMBER_ORDER:
+            shape = shapes[shape_name]
+            order = MEMBER_ORDER[op_name]
+            by_name = dict(shape.members)
+            shape.members = ([(m, by_name[m]) for m in order if m in by_name]
+                             + [(m, s) for m, s in shape.members if m not in order])
+    return shapes, inputs
+
+
+def operation_names(service: str) -> frozenset[str]:
+    return frozenset(_service(service)[1])
+
+
+# --- pass 1: types --------------------------------------------------------------
+
+def _type_error(msg: str) -> errors.SerializationException:
+    return errors.serialization_error(msg)
+
+
+def _number_text(value: Any) -> str:
+    return "NUMBER_VALUE" if isinstance(value, int) or float(value).is_integer() else "DECIMAL_VALUE"
+
+
+def _java_collection(shape: Shape) -> str:
+    if shape.kind == "blob":
+        return "class java.nio.ByteBuffer"
+    if shape.kind == "structure":
+        return f"class com.amazonaws.dynamodb.v20120810.{shape.name}"
+    return f"class java.lang.{_JAVA.get(shape.kind, 'String')}"
+
+
+def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
+    kind = shape.kind
+    if kind == "structure":
+        if isinstance(value, dict):
+            out = {}
+            for name, member in shape.members:
+                child = value.get(name)
+                if child is not None:
+                    out[name] = _convert(child, member, False)
+            return out
+        if isinstance(value, list):
+            raise _type_error(f"Unrecognized collection type {_java_collection(shape)}")
+        raise _type_error("Unexpected value type in payload" if in_collection else "Unexpected field type")
+    if kind == "list":
+        if isinstance(value, list):
+            assert shape.member is not None
+            return [_convert(v, shape.member, True) for v in value]
+        if isinstance(value, dict):
+            raise _type_error("Start of structure or map found where not expected")
+        raise _type_error("Unexpected field type")
+    if kind == "map":
+        if isinstance(value, dict):
+            assert shape.member is not None
+            return {k: _convert(v, shape.member, True) for k, v in value.items()}
+        if isinstance(value, list):
+            inner = ("java.lang.String" if shape.member is not None and shape.member.kind == "string"
+                     else f"com.amazonaws.dynamodb.v20120810.{shape.member.name if shape.member else ''}")
+            raise _type_error(f"Unrecognized collection type java.util.Map<java.lang.String, {inner}>")
+        raise _type_error("Unexpected field type")
+    # Scalars: collections and objects first.
+    if isinstance(value, list):
+        raise _type_error(f"Unrecognized collection type {_java_collection(shape)}")
+    if isinstance(value, dict):
+        raise _type_error("Start of structure or map found where not expected")
+    java = _JAVA.get(kind, "String")
+    if kind == "string":
+        if isinstance(value, bool):
+            raise _type_error(f"{'TRUE_VALUE' if value else 'FALSE_VALUE'} cannot be converted to String")
+        if isinstance(value, (int, float)):
+            raise _type_error(f"{_number_text(value)} cannot be converted to String")
+        return value
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            raise _type_error(f"{_number_text(value)} cannot be converted to Boolean")
+        upper = value.upper()
+        if upper in ("TRUE", "1", "YES"):
+            return True
+        if upper in ("FALSE", "0", "NO"):
+            return False
+        raise _type_error("Unexpected token received from parser")
+    if kind in _NUMBERS:
+        if isinstance(value, bool):
+            raise _type_error(f"{'TRUE_VALUE' if value else 'FALSE_VALUE'} cannot be converted to {java}")
+        if isinstance(value, str):
+            raise _type_error(f"STRING_VALUE cannot be converted to {java}")
+        if kind in ("integer", "long") and isinstance(value, float):
+            return math.floor(value)
+        return value
+    if kind == "blob":
+        if isinstance(value, (bool, int, float)):
+            raise _type_error("only base-64-encoded strings are convertible to bytes")
+        if len(value) % 4:
+            raise _type_error(f"Base64 encoded length is expected a multiple of 4 bytes but found: {len(value)}")
+        try:
+            if base64.b64encode(base64.b64decode(value, validate=True)).decode() != value:
+                raise ValueError
+        except (binascii.Error, ValueError):
+            raise _type_error("Invalid last non-pad Base64 character dectected") from None
+        return value
+    return value
+
+
+# --- pass 2: constraints ----------------------------------------------------------
+
+def _render(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_render_bare(v) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = orjson.dumps(value).decode()
+    else:
+        text = str(value)
+    return f"'{text}'"
+
+
+def _render_bare(value: Any) -> str:
+    rendered = _render(value)
+    return rendered[1:-1] if rendered.startswith("'") else rendered
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _length(value: Any) -> int:
+    return len(value)
+
+
+# A table name that is not an ARN is held to the classic name rules (botocore's
+# TableArn shape only bounds the length, since ARNs are accepted too).
+_TABLE_NAME = Shape("TableName", "string", min=3, max=255, pattern=re.compile("[a-zA-Z0-9_.-]+"),
+                    pattern_text="[a-zA-Z0-9_.-]+")
+
+
+def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], name: str = "") -> None:
+    def fail(message: str) -> None:
+        if len(out) < MAX_ERRORS:
+            out.append(f"Value {_render(value)} at '{path}' failed to satisfy constraint: {message}")
+
+    if value is None:
+        if required:
+            fail("Member must not be null")
+        return
+    kind = shape.kind
+    if shape.name == "TableArn" and not value.startswith("arn:"):
+        shape = _TABLE_NAME
+    if kind == "string":
+        if shape.pattern is not None and not shape.pattern.fullmatch(value):
+            fail(f"Member must satisfy regular expression pattern: {shape.pattern_text}")
+        if shape.min is not None and len(value) < shape.min:
+            fail(f"Member must have length greater than or equal to {shape.min}")
+        if shape.max is not None and len(value) > shape.max:
+            fail(f"Member must have length less than or equal to {shape.max}")
+        if shape.enum and value not in shape.enum:
+            listed = ENUM_ORDER.get(name, shape.enum)
+            fail(f"Member must satisfy enum value set: [{', '.join(listed)}]")
+    elif kind in _NUMBERS:
+        if shape.min is not None and value < shape.min:
+            fail(f"Member must have value greater than or equal to {shape.min}")
+        if shape.max is not None and value > shape.max:
+            fail(f"Member must have value less than or equal to {shape.max}")
+    elif kind in ("list", "map"):
+        if shape.min is not None and _length(value) < shape.min:
+            fail(f"Member must have length greater than or equal to {shape.min}")
+        if shape.max is not None and _length(value) > shape.max:
+            fail(f"Member must have length less than or equal to {shape.max}")
+        assert shape.member is not None
+        if shape.member.kind in ("structure", "list", "map", "string") or shape.member.min is not None:
+            items = enumerate(value, 1) if kind == "list" else value.items()
+            for index, child in items:
+                if len(out) >= MAX_ERRORS:
+                    return
+                _check(child, shape.member, f"{path}.{index}.member", False, out, name)
+    elif kind == "structure":
+        if shape.name == "AttributeValue":
+            return  # attribute values are checked by wireapi.values
+        for member_name, member in shape.members:
+            if len(out) >= MAX_ERRORS:
+                return
+            child_path = f"{path}.{_lower_first(member_name)}" if path else _lower_first(member_name)
+            _check(value.get(member_name), member, child_path, member_name in shape.required, out, member_name)
+
+
+def validate_request(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate `body` in place of DynamoDB's Coral layer; return the converted body."""
+    shapes, inputs = _service(service)
+    shape_name = inputs.get(operation)
+    if not shape_name:
+        return body
+    shape = shapes[shape_name]
+    converted = _convert(body, shape, False)
+    if operation in _TABLE_NAME_FIRST:
+        name = converted.get("TableName")
+        if name is None:
+            raise errors.ValidationException(
+                "The parameter 'TableName' is required but was not present in the request")
+        if not 3 <= len(name) <= 255:
+            raise errors.ValidationException(
+                "TableName must be at least 3 characters long and at most 255 characters long")
+    problems: list[str] = []
+    _check(converted, shape, "", True, problems)
+    if problems:
+        raise errors.validation_errors(problems)
+    body.clear()
+    body.update(converted)
+    return body
