@@ -59,14 +59,14 @@ class Server:
                 self.process.wait()
 
 
-def start_server(data_dir: str, *extra: str, workers: int = 2) -> Server:
+def start_server(data_dir: str, *extra: str, workers: int = 2, ca: str | None = None) -> Server:
     port = free_port()
     log_path = Path(data_dir) / f"server-{port}.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port), "--workers", str(workers), *extra],
         cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    ca = str(Path(data_dir) / "tls-cert.pem")
+    ca = ca or str(Path(data_dir) / "tls-cert.pem")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
