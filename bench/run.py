@@ -127,9 +127,10 @@ def verify_for(srv: servers.Server):
     return srv.ca_bundle if srv.ca_bundle else False
 
 
-# moto deep-copies the whole table for every TransactWriteItems (moto/dynamodb/models/__init__.py):
-# seconds per call on 100k items and a full copy per concurrent call, so keep its concurrency low.
-MOTO_TRANSACT_MAX_CONNS = 2
+# moto is seconds per call on 100k items for these (TransactWriteItems deep-copies the whole table,
+# moto/dynamodb/models/__init__.py; Query walks the table): with many connections every request
+# times out and moto keeps working off the backlog into the next run. Keep its concurrency low.
+MOTO_SLOW_OPS = {"Query": 2, "TransactWriteItems": 2}
 
 
 def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str = workload.TABLE,
@@ -141,19 +142,22 @@ def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str 
     first = workload.build_pool(pool, srv.endpoint, srv.access_key, srv.secret_key, op, ds, args.pool, seed,
                                 table)
     sign_s = time.perf_counter() - t0
-    status, text = workload.probe(srv.endpoint, *first)
+    try:
+        status, text = workload.probe(srv.endpoint, *first)
+    except OSError as exc:
+        status, text = 0, f"probe failed: {type(exc).__name__}: {exc}"
     if workload.is_unsupported(status, text):
         pool.unlink(missing_ok=True)
         return {"unsupported": True, "probe": f"{status} {text[:200]}"}
     wrkrun.write_script(script, pool)
     used, timeout = conns, 5
-    if srv.kind == "moto" and op == "TransactWriteItems":
-        used, timeout = min(conns, MOTO_TRANSACT_MAX_CONNS), 60
+    if srv.kind == "moto" and op in MOTO_SLOW_OPS:
+        used, timeout = min(conns, MOTO_SLOW_OPS[op]), 60
     res = wrkrun.run(wrk, srv.endpoint, script, used, duration or args.duration, args.wrk_threads, timeout)
     if used != conns:
         res["connections_used"] = used
     res["sign_s"] = round(sign_s, 2)
-    if status >= 300:
+    if status >= 300 or status == 0:
         res["probe"] = f"{status} {text[:200]}"
     pool.unlink(missing_ok=True)
     script.unlink(missing_ok=True)

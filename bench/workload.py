@@ -246,9 +246,9 @@ def probe(endpoint: str, headers: dict, body: bytes) -> tuple[int, str]:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=30)
+        conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=120)
     else:
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
     try:
         conn.request("POST", "/", body=body, headers=headers)
         resp = conn.getresponse()

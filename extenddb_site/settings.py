@@ -40,6 +40,11 @@ EXTENDDB_ACCOUNT_ID = env.str("EXTENDDB_ACCOUNT_ID", default="000000000000")
 EXTENDDB_TLS_CERT = env.str("EXTENDDB_TLS_CERT", default="")
 EXTENDDB_TLS_KEY = env.str("EXTENDDB_TLS_KEY", default="")
 EXTENDDB_WORKERS = env.int("EXTENDDB_WORKERS", default=2)
+# SQLite durability: FULL syncs every commit (nothing acknowledged is lost on power
+# failure); NORMAL is faster and still safe against process crashes.
+EXTENDDB_SQLITE_SYNCHRONOUS = env.str("EXTENDDB_SQLITE_SYNCHRONOUS", default="FULL")
+if EXTENDDB_SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL", "EXTRA"):
+    raise ValueError("EXTENDDB_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 # Key used to encrypt access-key secrets at rest (Fernet, urlsafe base64, 32 bytes).
 # Defaults to a key file in the data directory, created on first use.
 EXTENDDB_MASTER_KEY = env.str("EXTENDDB_MASTER_KEY", default="")
@@ -96,7 +101,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # up front so two writers never deadlock on a lock upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 30,
-         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"}
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"}
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,7 +9,6 @@ authentication, request shape, then the operation itself.
 """
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import zlib
@@ -31,7 +30,8 @@ _HEALTH = b"healthy: dynamodb.local "
 
 
 def request_id() -> str:
-    return base64.b32encode(os.urandom(35)).decode()[:52]
+    """52 characters of [0-9A-F], the length and alphabet class of DynamoDB's."""
+    return os.urandom(26).hex().upper()
 
 
 async def _read_body(receive: Any) -> bytes | None:

@@ -38,6 +38,9 @@ class Shape:
     name: str
     kind: str
     members: list[tuple[str, Shape]] = field(default_factory=list)
+    by_name: dict[str, Shape] = field(default_factory=dict)
+    # (member name, lowerCamel name for messages, shape, required) in Coral's order
+    checks: list[tuple[str, str, Shape, bool]] = field(default_factory=list)
     required: frozenset[str] = frozenset()
     member: Shape | None = None  # list element / map value
     min: int | float | None = None
@@ -84,6 +87,13 @@ def _compile(model: dict[str, Any]) -> dict[str, Shape]:
     return shapes
 
 
+def _finish(shapes: dict[str, Shape]) -> None:
+    for shape in shapes.values():
+        shape.by_name = dict(shape.members)
+        shape.checks = [(name, _lower_first(name), member, name in shape.required)
+                        for name, member in shape.members]
+
+
 @cache
 def _service(service: str) -> tuple[dict[str, Shape], dict[str, str]]:
     model = Loader().load_service_model(service, "service-2")
@@ -99,6 +109,7 @@ def _service(service: str) -> tuple[dict[str, Shape], dict[str, str]]:
             by_name = dict(shape.members)
             shape.members = ([(m, by_name[m]) for m in order if m in by_name]
                              + [(m, s) for m, s in shape.members if m not in order])
+    _finish(shapes)
     return shapes, inputs
 
 
@@ -129,9 +140,10 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
     if kind == "structure":
         if isinstance(value, dict):
             out = {}
-            for name, member in shape.members:
-                child = value.get(name)
-                if child is not None:
+            members = shape.by_name
+            for name, child in value.items():
+                member = members.get(name)
+                if member is not None and child is not None:  # unknown members are dropped
                     out[name] = _convert(child, member, False)
             return out
         if isinstance(value, list):
@@ -275,11 +287,13 @@ def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], 
     elif kind == "structure":
         if shape.name == "AttributeValue":
             return  # attribute values are checked by wireapi.values
-        for member_name, member in shape.members:
+        for member_name, lower, member, required_member in shape.checks:
             if len(out) >= MAX_ERRORS:
                 return
-            child_path = f"{path}.{_lower_first(member_name)}" if path else _lower_first(member_name)
-            _check(value.get(member_name), member, child_path, member_name in shape.required, out, member_name)
+            child = value.get(member_name)
+            if child is None and not required_member:
+                continue
+            _check(child, member, f"{path}.{lower}" if path else lower, required_member, out, member_name)
 
 
 def validate_request(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:

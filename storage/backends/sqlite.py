@@ -57,6 +57,9 @@ class SQLiteBackend(StorageBackend):
     def __init__(self, settings_dict: dict[str, Any]) -> None:
         self._path = str(settings_dict["NAME"])
         self._timeout = float(settings_dict.get("OPTIONS", {}).get("timeout", 30))
+        from django.conf import settings
+
+        self._synchronous = settings.EXTENDDB_SQLITE_SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -66,7 +69,8 @@ class SQLiteBackend(StorageBackend):
             conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False, cached_statements=256)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            # FULL: a commit is on disk before the client hears of it, even across power loss.
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             self._conn = conn
         return self._conn
