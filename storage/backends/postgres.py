@@ -8,6 +8,7 @@ and a concurrent insert surfaces as WriteConflict for the caller to retry.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -69,6 +70,48 @@ class PostgresTransaction(Transaction):
         await self._conn.execute(sql.DELETE_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk))
 
 
+class _LookupCoalescer:
+    """Concurrent GetItem lookups on one worker share one statement.
+
+    The first lookup of an event-loop turn schedules a flush; every lookup that
+    arrives before it runs joins the batch. A lone lookup pays one extra loop
+    turn; eight concurrent ones pay one round trip instead of eight."""
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self._backend = backend
+        self._pending: list[tuple[int, bytes, bytes, asyncio.Future]] = []
+
+    async def get(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((table_id, pk, sk, future))
+        if len(self._pending) == 1:
+            loop.call_soon(lambda: loop.create_task(self._flush()))
+        return await future
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            if len(batch) == 1:
+                table_id, pk, sk, future = batch[0]
+                row = await self._backend._one(sql.GET_ITEM, (table_id, pk, sk))
+                if not future.done():
+                    future.set_result(row[0] if row else None)
+                return
+            rows = await self._backend._all(sql.GET_ITEMS_ANY_TABLE, (
+                [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch]))
+            found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
+            for table_id, pk, sk, future in batch:
+                if not future.done():
+                    future.set_result(found.get((table_id, pk, sk)))
+        except BaseException as exc:  # every waiter hears of the failure
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+
 class PostgresBackend(StorageBackend):
     vendor = "postgresql"
 
@@ -78,6 +121,7 @@ class PostgresBackend(StorageBackend):
             kwargs={"autocommit": True, "prepare_threshold": 0},
         )
         self._opened = False
+        self._lookups = _LookupCoalescer(self)
 
     async def open(self) -> None:
         if not self._opened:
@@ -200,8 +244,7 @@ class PostgresBackend(StorageBackend):
         return int(row[0]), int(row[1])
 
     async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
-        row = await self._one(sql.GET_ITEM, (table_id, pk, sk))
-        return row[0] if row else None
+        return await self._lookups.get(table_id, pk, sk)
 
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
         await self._one_exec(sql.UPSERT_ITEM, (table_id, pk, sk, body, size, sql.segment_hash(pk)))

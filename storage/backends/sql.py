@@ -146,3 +146,10 @@ GET_ITEMS_MANY = (
     "JOIN unnest(%s::bytea[], %s::bytea[]) AS k(h, r) ON i.hash_key = k.h AND i.range_key = k.r "
     "WHERE i.table_id = %s"
 )
+
+# PostgreSQL only: concurrent lookups of any tables in one statement.
+GET_ITEMS_ANY_TABLE = (
+    "SELECT i.table_id, i.hash_key, i.range_key, i.body FROM "
+    "unnest(%s::bigint[], %s::bytea[], %s::bytea[]) AS k(t, h, r) "
+    "JOIN ddb_item i ON i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r"
+)
