@@ -153,7 +153,10 @@ def run_op(srv, op, conns, ds, args, tmp: Path, wrk: str, seed: int, table: str 
     used, timeout = conns, 5
     if srv.kind == "moto" and op in MOTO_SLOW_OPS:
         used, timeout = min(conns, MOTO_SLOW_OPS[op]), 60
+    load_before = os.getloadavg()[0]
     res = wrkrun.run(wrk, srv.endpoint, script, used, duration or args.duration, args.wrk_threads, timeout)
+    # the machine may be shared: a 1-minute load average well above the run's own use marks noise
+    res["loadavg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if used != conns:
         res["connections_used"] = used
     res["sign_s"] = round(sign_s, 2)

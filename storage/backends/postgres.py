@@ -8,7 +8,6 @@ and a concurrent insert surfaces as WriteConflict for the caller to retry.
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +17,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from . import sql
+from .coalesce import Coalescer
 from .base import (AccessKeyRecord, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction, WriteConflict)
 
@@ -70,48 +70,6 @@ class PostgresTransaction(Transaction):
         await self._conn.execute(sql.DELETE_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk))
 
 
-class _LookupCoalescer:
-    """Concurrent GetItem lookups on one worker share one statement.
-
-    The first lookup of an event-loop turn schedules a flush; every lookup that
-    arrives before it runs joins the batch. A lone lookup pays one extra loop
-    turn; eight concurrent ones pay one round trip instead of eight."""
-
-    def __init__(self, backend: PostgresBackend) -> None:
-        self._backend = backend
-        self._pending: list[tuple[int, bytes, bytes, asyncio.Future]] = []
-
-    async def get(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._pending.append((table_id, pk, sk, future))
-        if len(self._pending) == 1:
-            loop.call_soon(lambda: loop.create_task(self._flush()))
-        return await future
-
-    async def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        try:
-            if len(batch) == 1:
-                table_id, pk, sk, future = batch[0]
-                row = await self._backend._one(sql.GET_ITEM, (table_id, pk, sk))
-                if not future.done():
-                    future.set_result(row[0] if row else None)
-                return
-            rows = await self._backend._all(sql.GET_ITEMS_ANY_TABLE, (
-                [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch]))
-            found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
-            for table_id, pk, sk, future in batch:
-                if not future.done():
-                    future.set_result(found.get((table_id, pk, sk)))
-        except BaseException as exc:  # every waiter hears of the failure
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-
-
 class PostgresBackend(StorageBackend):
     vendor = "postgresql"
 
@@ -121,7 +79,10 @@ class PostgresBackend(StorageBackend):
             kwargs={"autocommit": True, "prepare_threshold": 0},
         )
         self._opened = False
-        self._lookups = _LookupCoalescer(self)
+        # Concurrent GetItems share a statement; concurrent blind PutItems share
+        # a statement and its commit.
+        self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
+        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
 
     async def open(self) -> None:
         if not self._opened:
@@ -244,10 +205,29 @@ class PostgresBackend(StorageBackend):
         return int(row[0]), int(row[1])
 
     async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
-        return await self._lookups.get(table_id, pk, sk)
+        return await self._lookups.submit((table_id, pk, sk))
+
+    async def _lookup_batch(self, keys: list[tuple[int, bytes, bytes]]) -> list[bytes | None]:
+        if len(keys) == 1:
+            row = await self._one(sql.GET_ITEM, keys[0])
+            return [row[0] if row else None]
+        rows = await self._all(sql.GET_ITEMS_ANY_TABLE, tuple(map(list, zip(*keys))))
+        found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
+        return [found.get(key) for key in keys]
 
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        await self._one_exec(sql.UPSERT_ITEM, (table_id, pk, sk, body, size, sql.segment_hash(pk)))
+        await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk)))
+
+    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int]]) -> list[None]:
+        # One statement may not touch a row twice: concurrent puts of one key are
+        # unordered, so keeping the last is a valid serial order.
+        # Sorted, so two workers' batches lock rows in the same order (no deadlock).
+        unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
+        if len(unique) == 1:
+            await self._one_exec(sql.UPSERT_ITEM, unique[0])
+        else:
+            await self._one_exec(sql.UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
+        return [None] * len(rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -153,3 +153,8 @@ GET_ITEMS_ANY_TABLE = (
     "unnest(%s::bigint[], %s::bytea[], %s::bytea[]) AS k(t, h, r) "
     "JOIN ddb_item i ON i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r"
 )
+UPSERT_ITEMS_MANY = (
+    "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[]) "
+    "ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET body = excluded.body, size = excluded.size"
+)

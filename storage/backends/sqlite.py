@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from . import sql
+from .coalesce import Coalescer
 from .base import (AccessKeyRecord, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction)
 
@@ -62,6 +63,8 @@ class SQLiteBackend(StorageBackend):
         self._synchronous = settings.EXTENDDB_SQLITE_SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        # Concurrent blind PutItems share one write transaction and its fsync.
+        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -191,8 +194,12 @@ class SQLiteBackend(StorageBackend):
         return row[0] if row else None
 
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
+        await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk)))
+
+    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int]]) -> list[None]:
         async with self._write() as conn:
-            conn.execute(qmark(sql.UPSERT_ITEM), (table_id, pk, sk, body, size, sql.segment_hash(pk)))
+            conn.executemany(qmark(sql.UPSERT_ITEM), rows)
+        return [None] * len(rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
