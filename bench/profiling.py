@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -80,7 +81,6 @@ def profile_run(srv, ds, args, tmp: Path, tools: dict, run_op, op: str = "GetIte
     d = threading.Thread(target=drive)
     d.start()
     # start sampling once wrk is running (pool signing takes a moment)
-    import time
     time.sleep(2.5 + args.pool / 4000)
     t.start()
     t.join()
@@ -89,7 +89,6 @@ def profile_run(srv, ds, args, tmp: Path, tools: dict, run_op, op: str = "GetIte
     if proc is None or proc.returncode or not out.exists():
         return {"error": (proc.stderr if proc else "py-spy did not run")[-2000:], "wrk": holder.get("res")}
     raw = out.read_text()
-    (Path(args.out) / "profile-latest.raw.txt").parent.mkdir(parents=True, exist_ok=True)
     summary = summarise(raw)
     summary["wrk"] = holder.get("res")
     summary["worker_pid"] = worker

@@ -112,7 +112,9 @@ def markdown(results: dict) -> str:
     m = meta["machine"]
     lines = [f"# Benchmark {meta['date']} ({meta['mode']})", "",
              f"{m['cores']} cores ({m['cpu']}), {m['mem_gb']} GB, Python {m['python']}, kernel {m['kernel']}; "
-             f"run took {meta.get('seconds', '?')} s.", ""]
+             f"run took {meta.get('seconds', '?')} s. Server tree: commit {meta.get('git', {}).get('commit', '?')}"
+             + (f" + uncommitted changes in {len(meta['git']['dirty_server_files'])} files"
+                if meta.get("git", {}).get("dirty_server_files") else "") + ".", ""]
     args = results["args"]
     if "dataset" in results:
         d = results["dataset"]

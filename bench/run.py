@@ -310,7 +310,17 @@ def main(argv=None) -> int:
             args.servers = [s for s in args.servers if not s.startswith("dynalite")]
     if "moto" in args.servers or args.profile:
         tools["bench_bin"] = servers.ensure_bench_venv()
-    meta = {"date": date.today().isoformat(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    git = {}
+    try:
+        import subprocess
+        git["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH.parent, capture_output=True,
+                                       text=True).stdout.strip()
+        git["dirty_server_files"] = [ln[3:] for ln in subprocess.run(
+            ["git", "status", "--porcelain"], cwd=BENCH.parent, capture_output=True, text=True).stdout.splitlines()
+            if not ln[3:].startswith("bench/")]
+    except OSError:
+        pass
+    meta = {"date": date.today().isoformat(), "git": git, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": machine(), "mode": "smoke" if args.smoke else "quick" if args.quick else
             "growth" if args.growth else "full"}
     results: dict = {"meta": meta, "args": {k: v for k, v in vars(args).items()}, "servers": []}

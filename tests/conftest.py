@@ -51,8 +51,9 @@ def table_name():
 
 
 @pytest.fixture
-def hash_table(ddb, table_name):
+def hash_table(ddb):
     """A table with a string partition key `pk`."""
+    table_name = f"h-{uuid.uuid4().hex[:12]}"
     ddb.create_table(
         TableName=table_name,
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -64,8 +65,9 @@ def hash_table(ddb, table_name):
 
 
 @pytest.fixture
-def range_table(ddb, table_name):
+def range_table(ddb):
     """A table with a string partition key `pk` and a number sort key `sk`."""
+    table_name = f"r-{uuid.uuid4().hex[:12]}"
     ddb.create_table(
         TableName=table_name,
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},

@@ -87,8 +87,18 @@ class Transaction(abc.ABC):
                               pk: bytes, sk: bytes, body: bytes, size: int) -> None: ...
 
     @abc.abstractmethod
+    async def insert_token(self, token: str, request_hash: bytes, response: bytes, created_at: float,
+                           expired_before: float) -> None:
+        """Record an idempotency token (purging expired ones); WriteConflict if it exists."""
+
+    @abc.abstractmethod
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None: ...
+
+
+class Snapshot(abc.ABC):
+    @abc.abstractmethod
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None: ...
 
 
 class StorageBackend(abc.ABC):
@@ -177,6 +187,14 @@ class StorageBackend(abc.ABC):
 
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    @abc.abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[Snapshot]:
+        """A read-only view of one consistent moment (TransactGetItems), taking no locks."""
+
+    @abc.abstractmethod
+    async def fetch_token(self, token: str) -> tuple[bytes, bytes, float] | None:
+        """(request hash, response, created_at) of an idempotency token."""
 
     # --- credentials -------------------------------------------------------
     @abc.abstractmethod

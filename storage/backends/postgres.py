@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
+from .base import (AccessKeyRecord, Snapshot, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction, WriteConflict)
 
 
@@ -68,6 +68,24 @@ class PostgresTransaction(Transaction):
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None:
         await self._conn.execute(sql.DELETE_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk))
+
+    async def insert_token(self, token: str, request_hash: bytes, response: bytes, created_at: float,
+                           expired_before: float) -> None:
+        await self._conn.execute(sql.PURGE_TOKENS, (expired_before,))
+        try:
+            await self._conn.execute(sql.INSERT_TOKEN, (token, request_hash, response, created_at))
+        except psycopg.errors.UniqueViolation as exc:
+            raise WriteConflict() from exc
+
+
+class PostgresSnapshot(Snapshot):
+    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
+        cur = await self._conn.execute(sql.GET_ITEM, (table_id, pk, sk))
+        row = await cur.fetchone()
+        return row[0] if row else None
 
 
 class PostgresBackend(StorageBackend):
@@ -234,6 +252,17 @@ class PostgresBackend(StorageBackend):
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
             yield PostgresTransaction(conn)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield PostgresSnapshot(conn)
+
+    async def fetch_token(self, token: str) -> tuple[bytes, bytes, float] | None:
+        row = await self._one(sql.FETCH_TOKEN, (token,))
+        return (bytes(row[0]), bytes(row[1]), float(row[2])) if row else None
 
     async def fetch_access_key(self, access_key_id: str) -> AccessKeyRecord | None:
         row = await self._one(sql.FETCH_ACCESS_KEY, (access_key_id,))

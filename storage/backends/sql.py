@@ -158,3 +158,7 @@ UPSERT_ITEMS_MANY = (
     "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[]) "
     "ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET body = excluded.body, size = excluded.size"
 )
+
+FETCH_TOKEN = "SELECT request_hash, response, created_at FROM ddb_idempotency WHERE token = %s"
+INSERT_TOKEN = "INSERT INTO ddb_idempotency (token, request_hash, response, created_at) VALUES (%s, %s, %s, %s)"
+PURGE_TOKENS = "DELETE FROM ddb_idempotency WHERE created_at < %s"

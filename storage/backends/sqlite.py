@@ -18,7 +18,7 @@ from typing import Any
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
+from .base import (AccessKeyRecord, Snapshot, WriteConflict, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction)
 
 
@@ -27,7 +27,7 @@ def qmark(statement: str) -> str:
     return statement.replace("%s", "?")
 
 
-class SQLiteTransaction(Transaction):
+class SQLiteTransaction(Transaction, Snapshot):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
@@ -50,6 +50,14 @@ class SQLiteTransaction(Transaction):
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None:
         self._conn.execute(qmark(sql.DELETE_INDEX_ENTRY), (index_id, index_hash, index_range, pk, sk))
+
+    async def insert_token(self, token: str, request_hash: bytes, response: bytes, created_at: float,
+                           expired_before: float) -> None:
+        self._conn.execute(qmark(sql.PURGE_TOKENS), (expired_before,))
+        try:
+            self._conn.execute(qmark(sql.INSERT_TOKEN), (token, request_hash, response, created_at))
+        except sqlite3.IntegrityError as exc:
+            raise WriteConflict() from exc
 
 
 class SQLiteBackend(StorageBackend):
@@ -205,6 +213,21 @@ class SQLiteBackend(StorageBackend):
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write() as conn:
             yield SQLiteTransaction(conn)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        # A deferred transaction in WAL mode reads one consistent database state.
+        async with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                yield SQLiteTransaction(conn)
+            finally:
+                conn.execute("COMMIT")
+
+    async def fetch_token(self, token: str) -> tuple[bytes, bytes, float] | None:
+        row = self.conn.execute(qmark(sql.FETCH_TOKEN), (token,)).fetchone()
+        return (bytes(row[0]), bytes(row[1]), float(row[2])) if row else None
 
     async def fetch_access_key(self, access_key_id: str) -> AccessKeyRecord | None:
         row = self.conn.execute(qmark(sql.FETCH_ACCESS_KEY), (access_key_id,)).fetchone()

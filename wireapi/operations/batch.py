@@ -1,2 +1,140 @@
-"""Placeholder: filled in by the batch work."""
-HANDLERS: dict = {}
+"""BatchGetItem and BatchWriteItem."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .. import capacity, errors, expressions, values
+from ..dispatch import Request
+from ..keys import key_from_key_param
+from .items import (PreparedWrite, WritesFailed, prepare_delete, prepare_put, projection_for,
+                    validate_key_values, write_many)
+from .tables import get_table
+
+MAX_GET_KEYS = 100
+MAX_WRITES = 25
+# DynamoDB stops adding items once the response passes 16 MB and returns the
+# rest as UnprocessedKeys.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DUPLICATE_KEYS = "Provided list of item keys contains duplicates"
+
+
+def _capacity_entries(data: dict[str, Any], units: dict[str, float]) -> list[dict[str, Any]] | None:
+    mode = data.get("ReturnConsumedCapacity")
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    out = []
+    for table_name, total in units.items():
+        entry: dict[str, Any] = {"TableName": table_name, "CapacityUnits": total}
+        if mode == "INDEXES":
+            entry["Table"] = {"CapacityUnits": total}
+        out.append(entry)
+    return out
+
+
+async def batch_get_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    requests = data["RequestItems"]
+    plans = []
+    count = 0
+    for table_name, spec in requests.items():
+        expressions.validate_expression_params(spec, ("ProjectionExpression",), ("AttributesToGet",))
+        attrs = expressions.ExpressionAttributes(spec.get("ExpressionAttributeNames"), None)
+        projection = projection_for(spec, attrs)
+        attrs.check_unused()
+        seen: set[str] = set()
+        keys = []
+        for key in spec["Keys"]:
+            key = validate_key_values(key)
+            signature = orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
+            if signature in seen:
+                raise errors.ValidationException(DUPLICATE_KEYS)
+            seen.add(signature)
+            keys.append(key)
+            count += 1
+            if count > MAX_GET_KEYS:
+                raise errors.ValidationException("Too many items requested for the BatchGetItem call")
+        plans.append((table_name, spec, projection, keys))
+
+    responses: dict[str, list[dict[str, Any]]] = {}
+    unprocessed: dict[str, dict[str, Any]] = {}
+    units: dict[str, float] = {}
+    total_size = 0
+    for table_name, spec, projection, keys in plans:
+        table = await get_table(req, table_name)
+        schema = table.extra["schema"]
+        encoded = [key_from_key_param(schema, key) for key in keys]
+        found = await req.runtime.backend.get_items(table.id, encoded)
+        consistent = bool(spec.get("ConsistentRead"))
+        items = responses.setdefault(table.name, [])
+        units.setdefault(table.name, 0.0)
+        for key, encoded_key in zip(keys, encoded):
+            raw = found.get(encoded_key)
+            if raw is None:
+                units[table.name] += capacity.read_units(0, consistent)
+                continue
+            if total_size + len(raw) > MAX_RESPONSE_BYTES:
+                rest = unprocessed.setdefault(table_name, {k: v for k, v in spec.items() if k != "Keys"})
+                rest.setdefault("Keys", []).append(key)
+                continue
+            item = orjson.loads(raw)
+            total_size += len(raw)
+            units[table.name] += capacity.read_units(values.item_size(item), consistent)
+            items.append(expressions.project(item, projection) if projection is not None else item)
+    out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    consumed = _capacity_entries(data, units)
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed
+    return out
+
+
+async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    requests = data["RequestItems"]
+    total = sum(len(reqs) for reqs in requests.values())
+    if total > MAX_WRITES:
+        raise errors.ValidationException("Too many items requested for the BatchWriteItem call")
+    for reqs in requests.values():
+        if any(not r for r in reqs):
+            raise errors.ValidationException(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
+                "supported datatypes")
+    # Everything is validated before anything is written: bad input never
+    # leaves a partial batch behind.
+    writes: list[PreparedWrite] = []
+    for table_name, reqs in requests.items():
+        seen: set[tuple[bytes, bytes]] = set()
+        for request in reqs:
+            try:
+                if "PutRequest" in request:
+                    write = await prepare_put(req, {"TableName": table_name, "Item": request["PutRequest"]["Item"]})
+                else:
+                    write = await prepare_delete(req, {"TableName": table_name,
+                                                       "Key": request["DeleteRequest"]["Key"]})
+            except errors.ValidationException as exc:
+                if exc.message and ("Missing the key" in exc.message or "Type mismatch for key" in exc.message):
+                    raise errors.key_schema_mismatch() from None
+                raise
+            if (write.pk, write.sk) in seen:
+                raise errors.ValidationException(DUPLICATE_KEYS)
+            seen.add((write.pk, write.sk))
+            writes.append(write)
+    try:
+        outcomes = await write_many(req, writes)
+    except WritesFailed as failed:
+        raise next(f[0] for f in failed.failures if f is not None) from None
+    units: dict[str, float] = {}
+    for write, outcome in zip(writes, outcomes):
+        size = max(values.item_size(outcome.new) if outcome.new else 0,
+                   values.item_size(outcome.old) if outcome.old else 0)
+        units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size)
+    out: dict[str, Any] = {"UnprocessedItems": {}}
+    consumed = _capacity_entries(data, units)
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed
+    return out
+
+
+HANDLERS = {
+    "BatchGetItem": batch_get_item,
+    "BatchWriteItem": batch_write_item,
+}

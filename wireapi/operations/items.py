@@ -1,13 +1,13 @@
 """PutItem, GetItem, DeleteItem, UpdateItem."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from storage.backends import TableRecord, WriteConflict
+from storage.backends import TableRecord, Transaction, WriteConflict
 
 from .. import capacity, changes, errors, expressions, indexes, values
 from ..dispatch import Request
@@ -105,6 +105,58 @@ async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, dec
             return WriteOutcome(old, new, detail)
         except WriteConflict:
             continue  # another writer inserted the row first: read it and decide again
+    raise errors.TransactionConflict("Transaction is ongoing for the item")
+
+
+class WritesFailed(Exception):
+    """Some writes of write_many failed; nothing was written. `failures[i]` is
+    (error, current item) for each failed write, None for the others."""
+
+    def __init__(self, failures: list[tuple[errors.DynamoDBError, dict[str, Any] | None] | None]) -> None:
+        super().__init__("writes failed")
+        self.failures = failures
+
+
+async def write_many(req: Request, writes: list[PreparedWrite],
+                     before_commit: Callable[[Transaction, list[WriteOutcome]], Awaitable[None]] | None = None,
+                     ) -> list[WriteOutcome]:
+    """Run several single-item writes in one transaction: all or nothing.
+
+    Rows are locked in key order, so concurrent multi-item writes cannot
+    deadlock. If any write's decision fails, every decision is still made (so
+    each failure can be reported) and WritesFailed is raised; nothing is written."""
+    backend = req.runtime.backend
+    order = sorted(range(len(writes)), key=lambda i: (writes[i].table.id, writes[i].pk, writes[i].sk))
+    for _ in range(_WRITE_RETRIES):
+        outcomes: list[WriteOutcome | None] = [None] * len(writes)
+        failures: list[tuple[errors.DynamoDBError, dict[str, Any] | None] | None] = [None] * len(writes)
+        try:
+            async with backend.transaction() as txn:
+                for i in order:
+                    write = writes[i]
+                    raw = await txn.get_item(write.table.id, write.pk, write.sk)
+                    old = orjson.loads(raw) if raw is not None else None
+                    try:
+                        new, detail = write.decide(old)
+                    except errors.DynamoDBError as exc:
+                        failures[i] = (exc, old)
+                        continue
+                    outcomes[i] = WriteOutcome(old, new, detail)
+                    if new is old or any(failures):
+                        continue  # a condition check, or the whole transaction is failing anyway
+                    if new is not None:
+                        await txn.put_item(write.table.id, write.pk, write.sk, orjson.dumps(new),
+                                           values.item_size(new), old is not None)
+                    elif old is not None:
+                        await txn.delete_item(write.table.id, write.pk, write.sk)
+                    await changes.apply_change(txn, write.table, write.pk, write.sk, old, new)
+                if any(failures):
+                    raise WritesFailed(failures)  # inside the transaction: it rolls back
+                if before_commit is not None:
+                    await before_commit(txn, outcomes)  # type: ignore[arg-type]
+            return outcomes  # type: ignore[return-value]
+        except WriteConflict:
+            continue
     raise errors.TransactionConflict("Transaction is ongoing for the item")
 
 
