@@ -26,6 +26,14 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GetItem": (SUPPORTED, ""),
     "UpdateItem": (SUPPORTED, ""),
     "DeleteItem": (SUPPORTED, ""),
+    "Query": (SUPPORTED, "Tables, LSIs and GSIs; 1 MB pages; legacy KeyConditions/QueryFilter."),
+    "Scan": (SUPPORTED, "Parallel scan segments split a 16-bit hash of the partition key; legacy ScanFilter."),
+    "BatchGetItem": (SUPPORTED, "One statement per table; 16 MB response limit with UnprocessedKeys."),
+    "BatchWriteItem": (SUPPORTED, "Validated as a whole, then written in one transaction; UnprocessedItems is "
+                       "always empty."),
+    "TransactWriteItems": (SUPPORTED, "One database transaction, rows locked in key order; ClientRequestToken "
+                           "kept 10 minutes."),
+    "TransactGetItems": (SUPPORTED, "A read-only snapshot (REPEATABLE READ on PostgreSQL)."),
 }
 
 # (operation, parameter) -> (status, note). Parameters of supported operations
@@ -48,6 +56,10 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
     ("UpdateItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
     ("DeleteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
     ("GetItem", "ConsistentRead"): (SUPPORTED, "Every read is strongly consistent; capacity is counted as asked."),
+    ("Query", "ConsistentRead"): (SUPPORTED, "Every read is strongly consistent (indexes are written with their "
+                                  "items); rejected on GSIs as DynamoDB does."),
+    ("BatchWriteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
+    ("TransactWriteItems", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
 }
 
 LABEL = {SUPPORTED: "✅ yes", PARTIAL: "🟡 partial", NO: "❌ no"}
