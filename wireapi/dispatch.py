@@ -1,6 +1,7 @@
 """Operation name -> handler coroutine."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,16 @@ from .credentials import Credential
 from .runtime import Runtime
 
 SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
+
+# Modules under wireapi.operations. Each has HANDLERS (DynamoDB operations) and
+# may have STREAMS_HANDLERS (DynamoDB Streams operations). One module a line.
+OPERATION_MODULES = (
+    "tables",
+    "items",
+    "query",
+    "batch",
+    "transact",
+)
 
 
 @dataclass
@@ -24,12 +35,13 @@ Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | bytes]]
 
 
 def _registry() -> dict[tuple[str, str], Handler]:
-    from .operations import batch, items, query, tables, transact
-
     handlers: dict[tuple[str, str], Handler] = {}
-    for module in (tables, items, query, batch, transact):
-        for operation, handler in module.HANDLERS.items():
+    for name in OPERATION_MODULES:
+        module = importlib.import_module(f"wireapi.operations.{name}")
+        for operation, handler in getattr(module, "HANDLERS", {}).items():
             handlers[("dynamodb", operation)] = handler
+        for operation, handler in getattr(module, "STREAMS_HANDLERS", {}).items():
+            handlers[("dynamodbstreams", operation)] = handler
     return handlers
 
 

@@ -347,32 +347,48 @@ def number_size(text: str) -> int:
     return 1 + pairs + (1 if sign else 0)
 
 
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _b64_len(text: str) -> int:
+    """Decoded length of validated base64, without decoding it."""
+    return len(text) * 3 // 4 - (text[-2:].count("=") if text else 0)
+
+
 def value_size(av: dict) -> int:
-    kind = value_type(av)
-    val = av[kind]
-    if kind == "S":
-        return len(val.encode("utf-8"))
-    if kind == "B":
-        return len(_b64(val))
-    if kind == "N":
-        return number_size(val)
-    if kind == "SS":
-        return sum(len(x.encode("utf-8")) for x in val)
-    if kind == "BS":
-        return sum(len(_b64(x)) for x in val)
-    if kind == "NS":
-        return sum(number_size(x) for x in val)
-    if kind == "L":
-        return 3 + sum(1 + value_size(x) for x in val)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode("utf-8")) + value_size(v) for k, v in val.items())
-    return 1  # BOOL, NULL
+    # On every write, several times: kept to plain loops and no decoding.
+    for kind, val in av.items():
+        if kind == "S":
+            return _utf8_len(val)
+        if kind == "N":
+            return number_size(val)
+        if kind == "B":
+            return _b64_len(val)
+        if kind == "M":
+            return 3 + sum(1 + _utf8_len(k) + value_size(v) for k, v in val.items())
+        if kind == "L":
+            return 3 + sum(1 + value_size(x) for x in val)
+        if kind == "SS":
+            return sum(_utf8_len(x) for x in val)
+        if kind == "NS":
+            return sum(number_size(x) for x in val)
+        if kind == "BS":
+            return sum(_b64_len(x) for x in val)
+        return 1  # BOOL, NULL
+    return 0
 
 
 def item_size(item: dict) -> int:
-    return sum(len(name.encode("utf-8")) + value_size(av) for name, av in item.items())
+    total = 0
+    for name, av in item.items():
+        total += _utf8_len(name) + value_size(av)
+    return total
 
 
-def check_item_size(item: dict) -> None:
-    if item_size(item) > MAX_ITEM_SIZE:
+def check_item_size(item: dict) -> int:
+    """The item's size, or ValidationException past DynamoDB's 400 KB."""
+    size = item_size(item)
+    if size > MAX_ITEM_SIZE:
         raise ValidationException(ITEM_TOO_LARGE)
+    return size
