@@ -225,7 +225,9 @@ def initial_description(data: dict[str, Any], created_at: float) -> dict[str, An
 
 async def describe(req: Request, record: TableRecord, status: str | None = None,
                    stats: bool = True) -> dict[str, Any]:
-    desc = copy.deepcopy(record.description)
+    # Keys starting with "_" hold settings other operations report (TTL,
+    # continuous backups…); DescribeTable does not show them.
+    desc = {k: copy.deepcopy(v) for k, v in record.description.items() if not k.startswith("_")}
     desc["TableStatus"] = status or record.status
     count, size = await req.runtime.backend.table_stats(record.id) if stats else (0, 0)
     desc["ItemCount"] = count

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from extenddb_site.tls import ensure_self_signed
+from wireapi import background
 
 APP = "extenddb_site.asgi:application"
 
@@ -51,6 +52,8 @@ class Command(BaseCommand):
         parser.add_argument("--plaintext-port", type=int, default=None,
                             help="also listen without TLS on this port, on loopback only")
         parser.add_argument("--plaintext-host", default="127.0.0.1")
+        parser.add_argument("--no-background", action="store_true",
+                            help="do not run background work (TTL sweeper, import/export jobs)")
 
     def handle(self, *args, **opts):
         if bool(opts["cert"]) != bool(opts["key"]):
@@ -72,6 +75,9 @@ class Command(BaseCommand):
             proc.start()
             self.stdout.write(f"Plaintext endpoint (loopback only): "
                               f"http://{opts['plaintext_host']}:{opts['plaintext_port']}")
+        if background.BACKGROUND_TASKS and not opts["no_background"]:
+            # TTL sweeping and import/export jobs run once per server, not once per worker.
+            multiprocessing.get_context("spawn").Process(target=background.run, daemon=True).start()
         self.stdout.write(f"Endpoint: https://{opts['host']}:{opts['port']}  "
                           f"({opts['workers']} workers)")
         self.stdout.flush()

@@ -1,0 +1,68 @@
+"""Background work of `manage.py serve`, in one process beside the HTTP workers.
+
+Each entry of BACKGROUND_TASKS names a coroutine function ("module:function")
+taking no arguments and running until cancelled (the TTL sweeper, import and
+export jobs). A task that raises is logged and restarted after a pause, so
+one bad item never stops the others. One entry a line.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+
+log = logging.getLogger("extenddb.background")
+
+BACKGROUND_TASKS: tuple[str, ...] = (
+)
+
+RESTART_PAUSE_SECONDS = 5.0
+
+
+async def _supervise(target: str) -> None:
+    module_name, _, func_name = target.partition(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    while True:
+        try:
+            await func()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s failed; restarting", target)
+            await asyncio.sleep(RESTART_PAUSE_SECONDS)
+
+
+async def _watch_parent(stop: asyncio.Event) -> None:
+    """Stop when `serve` is gone, even if it was killed and could not tell us."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    stop.set()
+
+
+async def main(tasks: tuple[str, ...] = BACKGROUND_TASKS) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    running = [asyncio.create_task(_supervise(t)) for t in tasks]
+    watcher = asyncio.create_task(_watch_parent(stop))
+    await stop.wait()
+    watcher.cancel()
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    from .runtime import shutdown
+
+    await shutdown()
+
+
+def run() -> None:
+    """Process entry point (multiprocessing spawn)."""
+    import django
+
+    django.setup()
+    asyncio.run(main())
