@@ -2,9 +2,11 @@
 """Quick start: `python3 bootstrap.py serve` and `python3 bootstrap.py test`.
 
 Needs only python3. Creates .venv, installs the pinned requirements, then
-  serve: migrates (the init step), creates a first access key if there is
-         none, and serves HTTPS on the embedded SQLite default;
-  test:  installs the test tools (and the JavaScript SDK when npm is present)
+  serve: migrates (the init step), creates a first access key and a first
+         web admin if there are none, and serves HTTPS on the embedded
+         SQLite default;
+  test:  installs the test tools (the JavaScript SDK when npm is present,
+         Debian's chromium for the browser tests when running as root)
          and runs the test suite (EXTENDDB_TEST_BACKEND=postgres for PostgreSQL).
 Extra arguments go to `manage.py serve` or to pytest.
 """
@@ -41,11 +43,23 @@ def serve(args: list[str]) -> None:
     install("requirements.txt")
     run(PY, "manage.py", "migrate", "--noinput", "-v", "0")
     run(PY, "manage.py", "ensurekey")
+    run(PY, "manage.py", "createadmin", "--if-none")  # first start: web admin password shown once
     os.execv(PY, [str(PY), "manage.py", "serve", *args])
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium; install it when we may (root, apt)."""
+    if Path("/usr/bin/chromium").exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            return  # the browser tests skip, saying why
 
 
 def test(args: list[str]) -> None:
     install("requirements-dev.txt")
+    ensure_chromium()
     js = ROOT / "tests" / "js"
     if shutil.which("npm") and not (js / "node_modules").exists():
         run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=js)

@@ -1,25 +1,25 @@
-"""Minimal admin: users and key metadata only; the secret is never shown."""
-from django.contrib import admin
+"""The web admin for users, groups, policies and access keys.
 
+Key secrets never appear in a form or list: a key is issued (or rotated) on a
+page of its own that shows the secret once (accounts.views). Every change
+bumps the credential generation so all workers see it within moments.
+"""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import path
+
+from . import views
+from .forms import PolicyForm
 from .keys import bump_generation
-from .models import AccessKey, IamUser
-
-
-class AccessKeyInline(admin.TabularInline):
-    model = AccessKey
-    fields = ("access_key_id", "status", "created_at", "last_used_at")
-    readonly_fields = ("access_key_id", "created_at", "last_used_at")
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False  # keys are created by the management commands, which show the secret once
+from .models import AccessKey, Group, IamUser, Policy
 
 
 class _BumpsGeneration(admin.ModelAdmin):
-    # Workers cache credentials; a status change or deletion must reach them at once.
-    # save_related runs after the object and its inlines are saved.
+    # Workers cache credentials and policies; a change or deletion must reach them at once.
+    # save_related runs after the object and its inlines and many-to-many fields are saved.
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         bump_generation()
@@ -33,12 +33,30 @@ class _BumpsGeneration(admin.ModelAdmin):
         bump_generation()
 
 
+class AccessKeyInline(admin.TabularInline):
+    model = AccessKey
+    fields = ("access_key_id", "status", "created_at", "last_used_at")
+    readonly_fields = ("access_key_id", "created_at", "last_used_at")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # issued from the "Create access key" page, which shows the secret once
+
+
 @admin.register(IamUser)
 class IamUserAdmin(_BumpsGeneration):
     list_display = ("name", "arn", "created_at")
     search_fields = ("name",)
     readonly_fields = ("arn", "created_at")
+    filter_horizontal = ("policies",)
     inlines = [AccessKeyInline]
+
+    def get_urls(self):
+        create_key = self.admin_site.admin_view(lambda request, object_id: views.create_key_view(self, request, object_id))
+        return [path("<path:object_id>/create-key/", create_key, name="accounts_iamuser_create_key"),
+                *super().get_urls()]
 
 
 @admin.register(AccessKey)
@@ -48,6 +66,49 @@ class AccessKeyAdmin(_BumpsGeneration):
     search_fields = ("access_key_id", "user__name")
     fields = ("access_key_id", "user", "status", "created_at", "last_used_at")  # no secret_ciphertext
     readonly_fields = ("access_key_id", "user", "created_at", "last_used_at")
+    actions = ["deactivate", "activate"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_urls(self):
+        rotate = self.admin_site.admin_view(lambda request, object_id: views.rotate_key_view(self, request, object_id))
+        return [path("<path:object_id>/rotate/", rotate, name="accounts_accesskey_rotate"), *super().get_urls()]
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str, verb: str) -> None:
+        keys = list(queryset.exclude(status=status))
+        AccessKey.objects.filter(pk__in=[k.pk for k in keys]).update(status=status)
+        bump_generation()  # update() sends no signals
+        for key in keys:
+            self.log_change(request, key, f"{verb} access key {key.access_key_id}")
+        self.message_user(request, f"{verb} {len(keys)} access key(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected access keys", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, AccessKey.INACTIVE, "Deactivated")
+
+    @admin.action(description="Activate selected access keys", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, AccessKey.ACTIVE, "Activated")
+
+
+@admin.register(Policy)
+class PolicyAdmin(_BumpsGeneration):
+    form = PolicyForm
+    list_display = ("name", "arn", "builtin", "updated_at")
+    list_filter = ("builtin",)
+    search_fields = ("name", "description")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Built-in policies (AdministratorAccess) are attached, never edited.
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.builtin)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.builtin)
+
+
+@admin.register(Group)
+class GroupAdmin(_BumpsGeneration):
+    list_display = ("name", "arn", "created_at")
+    search_fields = ("name",)
+    filter_horizontal = ("users", "policies")

@@ -19,6 +19,9 @@ class IamUser(models.Model):
         max_length=64, unique=True,
         validators=[RegexValidator(USER_NAME_PATTERN, "User names use letters, digits and +=,.@_- (at most 64).")])
     created_at = models.DateTimeField(auto_now_add=True)
+    # The user's own policy attachments (IAM's AttachUserPolicy); a join table,
+    # so accounts_iamuser's columns are unchanged.
+    policies = models.ManyToManyField("Policy", related_name="users", blank=True)
 
     class Meta:
         db_table = "accounts_iamuser"
@@ -56,3 +59,81 @@ class AccessKey(models.Model):
 
     def __repr__(self) -> str:  # never include the ciphertext
         return f"<AccessKey {self.access_key_id} {self.status} user={self.user_id}>"
+
+
+# --- groups and policies ------------------------------------------------------
+# IAM's rules for group and policy names: 1-128 of letters, digits and + = , . @ _ -
+GROUP_NAME_PATTERN = r"^[A-Za-z0-9+=,.@_-]{1,128}$"
+POLICY_NAME_PATTERN = r"^[A-Za-z0-9+=,.@_-]{1,128}$"
+# The built-in full-access policy (data migration 0003); `createkey` attaches it by default.
+ADMINISTRATOR_ACCESS = "AdministratorAccess"
+
+
+class Policy(models.Model):
+    """An identity-based policy document (IAM's JSON policy language).
+
+    Attached to users and groups; a user's effective policies are its own plus
+    those of its groups (see accounts.policy for evaluation).
+    """
+
+    name = models.CharField(
+        max_length=128, unique=True,
+        validators=[RegexValidator(POLICY_NAME_PATTERN, "Policy names use letters, digits and +=,.@_- (at most 128).")])
+    description = models.TextField(blank=True, max_length=1000)
+    document = models.JSONField(help_text='IAM policy JSON: {"Version": "2012-10-17", "Statement": [...]}')
+    # Built-in policies (AdministratorAccess) come from a data migration.
+    builtin = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "accounts_policy"
+        ordering = ["name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def arn(self) -> str:
+        if self.builtin:
+            return f"arn:aws:iam::aws:policy/{self.name}"
+        return f"arn:aws:iam::{settings.EXTENDDB_ACCOUNT_ID}:policy/{self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        self._check_document()
+
+    def save(self, *args, **kwargs) -> None:
+        # Also when saved without full_clean(): a broken document never reaches the server.
+        self._check_document()
+        super().save(*args, **kwargs)
+
+    def _check_document(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .policy_validation import validate_policy_document
+
+        problems = validate_policy_document(self.document)
+        if problems:
+            raise ValidationError({"document": problems})
+
+
+class Group(models.Model):
+    name = models.CharField(
+        max_length=128, unique=True,
+        validators=[RegexValidator(GROUP_NAME_PATTERN, "Group names use letters, digits and +=,.@_- (at most 128).")])
+    users = models.ManyToManyField(IamUser, related_name="groups", blank=True)
+    policies = models.ManyToManyField(Policy, related_name="groups", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_group"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{settings.EXTENDDB_ACCOUNT_ID}:group/{self.name}"

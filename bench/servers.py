@@ -42,11 +42,17 @@ def ensure_wrk() -> str:
         return path
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("installing wrk (apt-get install -y wrk)", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        if subprocess.run(["which", "wrk"], capture_output=True).returncode:
-            subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
-            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+        # another apt-get may hold the dpkg lock (a shared machine, CI's other steps): wait for it
+        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=300", "-q"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for step in (["install", "-y", "wrk"], ["update"], ["install", "-y", "wrk"]):
+            if shutil.which("wrk"):
+                break
+            try:
+                subprocess.run(apt + step, check=False, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=600)
+            except subprocess.TimeoutExpired:
+                break
     path = shutil.which("wrk")
     if not path:
         raise SystemExit("wrk is required: apt-get install -y wrk")
@@ -61,8 +67,11 @@ def ensure_dynalite() -> Path | None:
     if not (shutil.which("node") and shutil.which("npm")):
         return None
     cmd = ["npm", "ci" if (BENCH / "package-lock.json").exists() else "install", "--no-audit", "--no-fund",
-           "--loglevel=error"]
-    subprocess.run(cmd, cwd=BENCH, check=False)
+           "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=30000"]
+    try:  # without the npm registry, go on without dynalite rather than hang
+        subprocess.run(cmd, cwd=BENCH, check=False, stdin=subprocess.DEVNULL, timeout=180)
+    except subprocess.TimeoutExpired:
+        return None
     return cli if cli.exists() else None
 
 

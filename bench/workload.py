@@ -220,9 +220,9 @@ def lua_string(data: bytes) -> str:
 
 
 def build_pool(path: Path, endpoint: str, key: str, secret: str, op: str, ds: DataSet, size: int,
-               seed: int, table: str = TABLE) -> tuple[dict, bytes]:
-    """Sign `size` requests of one operation now and write them as a Lua table.
-    Returns the first request (headers, body) for a probe."""
+               seed: int, table: str = TABLE, raws: list[bytes] | None = None) -> tuple[dict, bytes]:
+    """Sign `size` requests of one operation now and write them as a Lua table
+    (and append them to `raws` if given). Returns the first request (headers, body) for a probe."""
     rng = random.Random(seed)
     first = None
     with open(path, "w") as f:
@@ -231,7 +231,10 @@ def build_pool(path: Path, endpoint: str, key: str, secret: str, op: str, ds: Da
             headers, body = sign(endpoint, key, secret, op, orjson.dumps(request_body(op, ds, rng, seq, table)))
             if first is None:
                 first = (headers, body)
-            f.write(lua_string(raw_request(headers, body)))
+            raw = raw_request(headers, body)
+            if raws is not None:
+                raws.append(raw)
+            f.write(lua_string(raw))
             f.write(",\n")
         f.write("}\n")
     return first

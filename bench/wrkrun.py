@@ -91,3 +91,84 @@ def run(wrk: str, endpoint: str, script: Path, connections: int, duration: float
         "errors": non2xx + socket_errors,
         "error_sample": error_sample,
     }
+
+
+def run_python(endpoint: str, requests: list[bytes], connections: int, duration: float,
+               timeout_s: int = 5) -> dict:
+    """A stand-in for wrk when it cannot be installed (no Debian mirror): keep-alive connections
+    in threads replaying the same pre-signed requests. Much slower than wrk and not a measure of
+    speed; `--smoke` uses it only to check that every operation runs without errors."""
+    import socket
+    import ssl
+    import threading
+    import time
+
+    host, port = endpoint.split("://", 1)[1].split(":")
+    ctx = None
+    if endpoint.startswith("https"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    lock = threading.Lock()
+    totals = {"requests": 0, "non2xx": 0, "socket": 0, "sample": "", "latencies": []}
+    stop_at = time.monotonic() + duration
+
+    def read_response(f) -> tuple[int, bytes]:
+        status = int(f.readline().split()[1])
+        length = 0
+        while (line := f.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, f.read(length)
+
+    def worker(n: int) -> None:
+        i, lat, count, bad, errs, sample = n * 7919, [], 0, 0, 0, ""
+        while time.monotonic() < stop_at:
+            try:
+                sock = socket.create_connection((host, int(port)), timeout=timeout_s)
+                if ctx is not None:
+                    sock = ctx.wrap_socket(sock, server_hostname=host)
+                with sock, sock.makefile("rb") as f:
+                    while time.monotonic() < stop_at:
+                        raw = requests[i % len(requests)]
+                        i += 1
+                        t0 = time.perf_counter()
+                        sock.sendall(raw)
+                        status, body = read_response(f)
+                        lat.append(time.perf_counter() - t0)
+                        count += 1
+                        if status >= 300:
+                            bad += 1
+                            sample = sample or f"{status} {body[:400].decode(errors='replace')}"
+            except (OSError, ValueError, IndexError) as exc:
+                errs += 1
+                sample = sample or f"socket: {type(exc).__name__}: {exc}"
+        with lock:
+            totals["requests"] += count
+            totals["non2xx"] += bad
+            totals["socket"] += errs
+            totals["sample"] = totals["sample"] or sample
+            totals["latencies"].extend(lat)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(duration + timeout_s + 30)
+    secs = time.monotonic() - started
+    lat = sorted(totals["latencies"]) or [0.0]
+
+    def pct(p: float) -> float:
+        return round(lat[min(len(lat) - 1, int(len(lat) * p / 100))] * 1000, 2)
+
+    return {
+        "requests": totals["requests"], "seconds": round(secs, 2),
+        "rps": round(totals["requests"] / secs, 1) if secs else 0.0,
+        "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99), "max_ms": round(lat[-1] * 1000, 2),
+        "mean_ms": round(sum(lat) / len(lat) * 1000, 2),
+        "non2xx": totals["non2xx"], "socket_errors": totals["socket"],
+        "errors": totals["non2xx"] + totals["socket"], "error_sample": totals["sample"],
+        "driver": "python (wrk unavailable)",
+    }

@@ -50,6 +50,17 @@ if EXTENDDB_SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL", "EXTRA"):
 EXTENDDB_MASTER_KEY = env.str("EXTENDDB_MASTER_KEY", default="")
 # Allowed clock skew for SigV4, as DynamoDB: 15 minutes ("... - 15 min." in its message).
 EXTENDDB_SIGV4_SKEW_SECONDS = env.int("EXTENDDB_SIGV4_SKEW_SECONDS", default=900)
+# TTL: seconds between sweeps for expired items (in the background process), and
+# how many items one sweep reads per table (it resumes there next time), so a
+# sweep of a big table stays short.
+EXTENDDB_TTL_SWEEP_SECONDS = env.float("EXTENDDB_TTL_SWEEP_SECONDS", default=30.0)
+EXTENDDB_TTL_SCAN_ITEMS = env.int("EXTENDDB_TTL_SCAN_ITEMS", default=20000)
+# DynamoDB Streams: shard iterators expire 15 minutes after they are handed out.
+EXTENDDB_STREAM_ITERATOR_SECONDS = env.float("EXTENDDB_STREAM_ITERATOR_SECONDS", default=900.0)
+# ImportTable / ExportTableToPointInTime: the folder standing in for S3 (a bucket
+# is a first-level folder of it); export data files are cut at this many bytes.
+EXTENDDB_S3_ROOT = Path(env.str("EXTENDDB_S3_ROOT", default=str(DATA_DIR / "s3"))).resolve()
+EXTENDDB_EXPORT_FILE_BYTES = env.int("EXTENDDB_EXPORT_FILE_BYTES", default=64 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "daphne",
@@ -129,9 +140,66 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- web admin security ----------------------------------------------------
+# Login throttling and lockout (django-axes): after AXES_FAILURE_LIMIT failed
+# sign-ins for one user name from one address, that pair is locked for the
+# cool-off time (locking on the pair, not the address alone, keeps an attacker
+# from locking every administrator out from one machine).
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += [
+    "extenddb_site.security.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes requires
+]
+AXES_FAILURE_LIMIT = env.int("EXTENDDB_ADMIN_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = env.float("EXTENDDB_ADMIN_LOCKOUT_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_VERBOSE = False
+# Sessions: 8 hours, same-site only, cookies never readable by scripts.
+SESSION_COOKIE_AGE = env.int("EXTENDDB_ADMIN_SESSION_SECONDS", default=8 * 3600)
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+# The server speaks HTTPS only, so browsers may be told to never use plain HTTP.
+SECURE_HSTS_SECONDS = env.int("EXTENDDB_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No redirect to HTTPS: the only plaintext listener is loopback-only for GUI tools,
+# and it refuses the admin outright (extenddb_site.security).
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
+# Sent on every admin page (extenddb_site.security); the admin needs no inline script or style.
+EXTENDDB_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("EXTENDDB_LOG_LEVEL", default="WARNING")},
 }
+
+# --- overload and slow clients (reliability) ----------------------------------
+# Requests one worker handles at once; past it the worker answers 503
+# ServiceUnavailableException at once (SDKs back off and retry) instead of queueing.
+EXTENDDB_MAX_INFLIGHT = env.int("EXTENDDB_MAX_INFLIGHT", default=256)
+# Connections one worker keeps open; past it uvicorn answers 503 (a backstop).
+EXTENDDB_MAX_CONNECTIONS = env.int("EXTENDDB_MAX_CONNECTIONS", default=4096)
+# A request's headers must arrive within this many seconds of its first byte (or
+# of the connection opening), its body within this many seconds of the headers.
+EXTENDDB_HEADER_TIMEOUT_SECONDS = env.float("EXTENDDB_HEADER_TIMEOUT_SECONDS", default=10.0)
+EXTENDDB_BODY_TIMEOUT_SECONDS = env.float("EXTENDDB_BODY_TIMEOUT_SECONDS", default=60.0)
+# How long SIGTERM waits for in-flight requests before closing connections.
+EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS = env.int("EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS", default=30)
+
+# --- data-plane access log (wireapi.audit) -------------------------------------
+# One row per request in ddb_access_log, written in batches; rows older than the
+# retention period are purged hourly by the background process (0 keeps them forever).
+EXTENDDB_ACCESS_LOG = env.bool("EXTENDDB_ACCESS_LOG", default=True)
+EXTENDDB_ACCESS_LOG_RETENTION_DAYS = env.int("EXTENDDB_ACCESS_LOG_RETENTION_DAYS", default=90)

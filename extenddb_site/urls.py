@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.contrib.staticfiles.views import serve as serve_static
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path, re_path
 
 
 def health(request):
@@ -8,6 +9,12 @@ def health(request):
 
 
 urlpatterns = [
+    # The table browser lives under the admin; listed first so the admin's
+    # catch-all does not take its URLs.
+    path("admin/tables/", include("storage.browser_urls")),
     path("admin/", admin.site.urls),
     path("health", health),
+    # The admin's CSS and JS, found in the installed apps (no collectstatic step);
+    # only admin pages load them, so their volume is small.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
 ]

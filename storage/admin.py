@@ -1,10 +1,61 @@
+"""The access log in the admin: searchable, filterable, exportable as CSV.
+
+Tables are managed through the table browser (storage.browser), which goes
+through the same operation handlers as the wire protocol; the Table model is
+therefore not editable here.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import path
 
-from .models import Table
+from .access_log_csv import csv_response
+from .models import AccessLogEntry
+
+admin.site.site_header = "ExtendDB administration"
+admin.site.site_title = "ExtendDB admin"
+admin.site.index_title = "Users, keys, policies and tables"
+admin.site.site_url = None  # "/" is the DynamoDB endpoint, not a site to view
 
 
-@admin.register(Table)
-class TableAdmin(admin.ModelAdmin):
-    list_display = ("name", "status", "created_at")
-    search_fields = ("name",)
-    readonly_fields = ("name", "status", "created_at", "description")
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    list_display = ("when", "principal", "access_key_id", "operation", "table_name", "outcome")
+    list_filter = ("outcome", "operation", ("time", admin.DateFieldListFilter))
+    search_fields = ("principal", "access_key_id", "operation", "table_name", "outcome", "request_id")
+    date_hierarchy = "time"
+    ordering = ("-time",)
+    list_per_page = 100
+    show_full_result_count = False  # counting a long log on every page is slow
+    actions = ["export_csv"]
+
+    @admin.display(description="time (UTC)", ordering="time")
+    def when(self, entry: AccessLogEntry) -> str:
+        return entry.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the log is evidence: read-only
+
+    def get_urls(self):
+        export = self.admin_site.admin_view(self.export_view)
+        return [path("export.csv", export, name="storage_accesslogentry_export"), *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """Every entry the change list shows with the same search and filters (the query string)."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return csv_response(changelist.get_queryset(request))
+
+    @admin.action(description="Export selected entries as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        return csv_response(queryset)

@@ -85,6 +85,10 @@ class Stream(models.Model):
     # Next sequence number. Writers take it with UPDATE … RETURNING inside their
     # own transaction, so sequence order is commit order (no gaps seen by readers).
     next_seq = models.BigIntegerField(default=1)
+    # The table's KeySchema, for DescribeStream after the table is gone.
+    key_schema = models.JSONField(default=list)
+    # When the stream was disabled (its records stay readable 24 hours more).
+    disabled_at = models.FloatField(null=True)
 
     class Meta:
         db_table = "ddb_stream"
@@ -149,6 +153,8 @@ class BackupItem(models.Model):
     range_key = models.BinaryField()
     body = models.BinaryField()
     size = models.IntegerField()
+    # Copied with the item so a restore is one INSERT … SELECT (see ddb_item.segment_hash).
+    segment_hash = models.IntegerField(default=0)
 
     class Meta:
         db_table = "ddb_backup_item"

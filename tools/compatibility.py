@@ -34,13 +34,79 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "TransactWriteItems": (SUPPORTED, "One database transaction, rows locked in key order; ClientRequestToken "
                            "kept 10 minutes."),
     "TransactGetItems": (SUPPORTED, "A read-only snapshot (REPEATABLE READ on PostgreSQL)."),
+    "UpdateTimeToLive": (SUPPORTED, "Takes effect at once (no ENABLING/DISABLING phase, no one-change-an-hour "
+                         "limit). A background sweeper deletes expired items every EXTENDDB_TTL_SWEEP_SECONDS "
+                         "(30 s), through the normal write path: index entries and a stream REMOVE record "
+                         "with the DynamoDB service identity."),
+    "DescribeTimeToLive": (SUPPORTED, ""),
+    # DynamoDB Streams
+    "ListStreams": (SUPPORTED, "Lists enabled streams and those disabled in the last 24 hours."),
+    "DescribeStream": (SUPPORTED, "One shard per stream, never split or rotated."),
+    "GetShardIterator": (SUPPORTED, "Iterators are signed and expire after 15 minutes."),
+    "GetRecords": (SUPPORTED, "Records are written in the transaction of the change, numbered in commit "
+                   "order; kept 24 hours. Up to 1000 records or 1 MB per call."),
+    # Import and export: S3 is a folder on the server (EXTENDDB_S3_ROOT), see docs/operations.md
+    "ExportTableToPointInTime": (PARTIAL, "FULL_EXPORT in DYNAMODB_JSON or ION, DynamoDB's file layout, written "
+                                 "to a bucket folder under EXTENDDB_S3_ROOT by a background job. Requires point-in-"
+                                 "time recovery. Any ExportTime in the recovery window exports the state when the "
+                                 "job starts (one consistent snapshot). INCREMENTAL_EXPORT is refused."),
+    "DescribeExport": (SUPPORTED, ""),
+    "ListExports": (SUPPORTED, "Newest first."),
+    "ImportTable": (SUPPORTED, "DYNAMODB_JSON, ION and CSV; GZIP, ZSTD or NONE; from a bucket folder under "
+                    "EXTENDDB_S3_ROOT. Items go through the normal write path (indexes, streams). Bad lines are "
+                    "counted and logged to `<bucket>/AWSDynamoDB/import-errors/<import id>.jsonl`; unlike DynamoDB, "
+                    "a bad line does not end the reading of its object."),
+    "DescribeImport": (SUPPORTED, "Counters advance while the import runs (DynamoDB reports them at the end)."),
+    "ListImports": (SUPPORTED, "Newest first."),
+    # PartiQL
+    "ExecuteStatement": (SUPPORTED, "SELECT (projection of paths, FROM table or \"table\".\"index\", WHERE with "
+                         "comparisons, BETWEEN, IN, AND/OR/NOT, IS [NOT] MISSING/NULL/a type name, begins_with, "
+                         "contains, attribute_exists/not_exists, attribute_type, size; ORDER BY the sort key), "
+                         "INSERT, UPDATE "
+                         "(SET, REMOVE, arithmetic, list_append, if_not_exists, set_add, set_delete; RETURNING), "
+                         "DELETE (RETURNING ALL OLD *). Equality or IN on the partition key reads as a Query, "
+                         "anything else as a Scan; writes need the full key and run through the normal write path."),
+    "BatchExecuteStatement": (SUPPORTED, "Up to 25 statements, all reads (full-key SELECTs) or all writes; each "
+                              "statement runs and reports its own error."),
+    "ExecuteTransaction": (SUPPORTED, "Up to 100 statements: writes (and EXISTS checks) all or nothing in one "
+                           "database transaction, or reads from one snapshot; ClientRequestToken kept 10 minutes."),
+    # Tags, backups, service information
+    "TagResource": (SUPPORTED, "Tables (a stream ARN tags its table); 50 tags, DynamoDB's key/value rules and "
+                    "messages; all or nothing. Takes effect at once (DynamoDB applies tags asynchronously)."),
+    "UntagResource": (SUPPORTED, ""),
+    "ListTagsOfResource": (SUPPORTED, "All of a table's tags (at most 50) fit in one page; NextToken is honoured."),
+    "CreateBackup": (SUPPORTED, "A consistent copy of the items and description, made inside the database in "
+                     "one transaction; AVAILABLE when the call returns. Backups live in the same database."),
+    "DescribeBackup": (SUPPORTED, ""),
+    "ListBackups": (SUPPORTED, "USER backups only (SYSTEM and AWS_BACKUP lists are empty)."),
+    "DeleteBackup": (SUPPORTED, "A DeleteBackup during a restore from that backup waits for the restore to commit "
+                     "(no BackupInUseException)."),
+    "RestoreTableFromBackup": (SUPPORTED, "Items copied and index entries rebuilt in one transaction: the table "
+                               "is ACTIVE and complete when the call returns (RestoreInProgress false). Stream, "
+                               "TTL, tags and deletion protection are not restored, as in DynamoDB."),
+    "DescribeContinuousBackups": (SUPPORTED, "ContinuousBackupsStatus is always ENABLED (on-demand backups)."),
+    "UpdateContinuousBackups": (PARTIAL, "The point-in-time-recovery setting is stored and reported (export needs "
+                                "it), but no history is kept: RestoreTableToPointInTime is not offered."),
+    "DescribeLimits": (SUPPORTED, "DynamoDB's default quotas (80,000 per account, 40,000 per table); throughput "
+                       "is not throttled."),
+    "DescribeEndpoints": (SUPPORTED, "The address the client used, cached 1440 minutes."),
+    "RestoreTableToPointInTime": (NO, "No item history is kept. Use CreateBackup/RestoreTableFromBackup, or "
+                                  "whole-database backups with PostgreSQL PITR (docs/operations.md)."),
 }
 
 # (operation, parameter) -> (status, note). Parameters of supported operations
 # not listed are "yes"; of unsupported operations, "no".
 PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
+    ("ExecuteStatement", "NextToken"): (SUPPORTED, "Opaque; tied to the statement and its parameters."),
     ("CreateTable", "SSESpecification"): (PARTIAL, "Accepted; data at rest is protected by the operator's database."),
-    ("CreateTable", "Tags"): (NO, "Tags come with TagResource."),
+    ("CreateTable", "Tags"): (SUPPORTED, "Validated before the table is created (a bad tag creates nothing)."),
+    ("RestoreTableFromBackup", "SSESpecificationOverride"): (PARTIAL, "Accepted; data at rest is protected by the "
+                                                             "operator's database."),
+    ("RestoreTableFromBackup", "OnDemandThroughputOverride"): (PARTIAL, "Accepted, not enforced."),
+    ("RestoreTableFromBackup", "VectorIndexOverride"): (NO, "Vector indexes are not offered."),
+    ("RestoreTableFromBackup", "GlobalSecondaryIndexOverride"): (SUPPORTED, "A subset of the backup's GSIs (same "
+                                                                 "name and key schema)."),
+    ("RestoreTableFromBackup", "LocalSecondaryIndexOverride"): (SUPPORTED, "A subset of the backup's LSIs."),
     ("CreateTable", "ResourcePolicy"): (NO, "Resource policies are not offered; use accounts policies."),
     ("CreateTable", "OnDemandThroughput"): (PARTIAL, "Accepted, not enforced."),
     ("CreateTable", "WarmThroughput"): (PARTIAL, "Accepted, not enforced."),
@@ -60,6 +126,17 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
                                   "items); rejected on GSIs as DynamoDB does."),
     ("BatchWriteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
     ("TransactWriteItems", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
+    ("ExportTableToPointInTime", "S3BucketOwner"): (PARTIAL, "Accepted and ignored: buckets are folders."),
+    ("ExportTableToPointInTime", "S3SseAlgorithm"): (PARTIAL, "Accepted and reported, not applied."),
+    ("ExportTableToPointInTime", "S3SseKmsKeyId"): (PARTIAL, "Accepted and reported, not applied."),
+    ("ExportTableToPointInTime", "ExportTime"): (PARTIAL, "Checked against the recovery window; the export is of "
+                                                 "the state when the job starts."),
+    ("ExportTableToPointInTime", "ExportType"): (PARTIAL, "FULL_EXPORT only."),
+    ("ExportTableToPointInTime", "IncrementalExportSpecification"): (NO, "Refused with a ValidationException."),
+    ("ExportTableToPointInTime", "FilterSpecification"): (NO, "Refused with a ValidationException."),
+    ("ImportTable", "S3BucketSource"): (SUPPORTED, "S3BucketOwner is accepted and ignored."),
+    ("ImportTable", "TableCreationParameters"): (PARTIAL, "SSESpecification, OnDemandThroughput and VectorIndexes "
+                                                 "are accepted and ignored."),
 }
 
 LABEL = {SUPPORTED: "✅ yes", PARTIAL: "🟡 partial", NO: "❌ no"}

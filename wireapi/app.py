@@ -34,6 +34,10 @@ def request_id() -> str:
     return os.urandom(26).hex().upper()
 
 
+class _Disconnected(Exception):
+    """The client went away (or was cut off) before its body was complete."""
+
+
 async def _read_body(receive: Any) -> bytes | None:
     """The whole body, or None once it grows past DynamoDB's 16 MB limit."""
     chunks: list[bytes] = []
@@ -41,7 +45,7 @@ async def _read_body(receive: Any) -> bytes | None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            raise _Disconnected()  # never act on a partial body
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_REQUEST_BYTES:
@@ -96,6 +100,35 @@ async def application(scope: dict, receive: Any, send: Any) -> None:
     if scope["method"] == "GET":
         await _respond(send, 200, _HEALTH, b"text/plain", rid)
         return
+    global _inflight
+    if _inflight >= _max_inflight():
+        # Overloaded: answer at once, in DynamoDB's shape, rather than queue without bound.
+        exc = errors.ServiceUnavailable()
+        await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        return
+    _inflight += 1
+    try:
+        await _serve_request(scope, receive, send, headers, content_type, reply_type, rid)
+    except _Disconnected:
+        pass
+    finally:
+        _inflight -= 1
+
+
+# Requests this worker is handling now, and the cap (settings.EXTENDDB_MAX_INFLIGHT).
+_inflight = 0
+_inflight_cap: int | None = None
+
+
+def _max_inflight() -> int:
+    global _inflight_cap
+    if _inflight_cap is None:
+        _inflight_cap = int(getattr(settings, "EXTENDDB_MAX_INFLIGHT", 256))
+    return _inflight_cap
+
+
+async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[bytes, bytes],
+                         content_type: bytes, reply_type: bytes, rid: str) -> None:
     body = await _read_body(receive)
     if body is None:
         exc: errors.DynamoDBError = errors.RequestTooLarge()

@@ -16,6 +16,9 @@ import signal
 log = logging.getLogger("extenddb.background")
 
 BACKGROUND_TASKS: tuple[str, ...] = (
+    "wireapi.ttl_sweeper:run_forever",
+    "wireapi.transfer.runner:run_jobs",
+    "wireapi.audit:purge_forever",
 )
 
 RESTART_PAUSE_SECONDS = 5.0

@@ -3,16 +3,34 @@ keep secondary indexes in line and append stream records. Every write path
 (single items, batches, transactions, TTL, PartiQL) goes through here."""
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from storage.backends import TableRecord, Transaction
 
-from . import indexes
+from . import indexes, streams
+
+# Who made the writes of the current task when it is not a client: the TTL
+# sweeper sets it so its deletions carry DynamoDB's service identity.
+_service_identity: ContextVar[bytes | None] = ContextVar("service_identity", default=None)
+
+
+@contextmanager
+def as_service(identity: bytes) -> Iterator[None]:
+    """Writes inside this block are recorded in streams with `identity` (JSON)."""
+    token = _service_identity.set(identity)
+    try:
+        yield
+    finally:
+        _service_identity.reset(token)
 
 
 def needs_old_item(table: TableRecord) -> bool:
     """Whether a write to this table must read the old item first."""
-    return bool(table.extra["indexes"])
+    return bool(table.extra["indexes"]) or streams.stream_of(table) is not None
 
 
 async def apply_change(txn: Transaction, table: TableRecord, pk: bytes, sk: bytes,
@@ -21,3 +39,11 @@ async def apply_change(txn: Transaction, table: TableRecord, pk: bytes, sk: byte
         return
     if table.extra["indexes"]:
         await indexes.maintain(txn, table.extra["indexes"], pk, sk, old, new)
+    stream = streams.stream_of(table)
+    if stream is None or (old is not None and new is not None and streams.same_item(old, new)):
+        return
+    arn, view_type = stream
+    now = time.time()
+    body = streams.record_body(table.extra["schema"].names, view_type, old, new, now)
+    await txn.append_stream_record(arn, table.id, now, streams.event_name(old, new), body,
+                                   _service_identity.get())

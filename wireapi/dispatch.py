@@ -20,6 +20,14 @@ OPERATION_MODULES = (
     "query",
     "batch",
     "transact",
+    "streams",
+    "ttl",
+    "partiql",
+    "tags",
+    "backups",
+    "service",
+    "exports",
+    "imports",
 )
 
 

@@ -102,6 +102,12 @@ class ConditionalCheckFailed(DynamoDBError):
     default_message = "The conditional request failed"
 
 
+class DuplicateItem(DynamoDBError):
+    """PartiQL INSERT of an item whose key exists."""
+    type_name = _DDB + "DuplicateItemException"
+    default_message = "Duplicate primary key exists in table"
+
+
 class TransactionCanceled(DynamoDBError):
     type_name = _DDB + "TransactionCanceledException"
 
@@ -142,6 +148,48 @@ class ServiceUnavailable(DynamoDBError):
     default_message = "Service unavailable"
 
 
+# --- tags, backups, continuous backups ----------------------------------------
+
+class TableNotFound(DynamoDBError):
+    """CreateBackup and the continuous-backup calls name a missing table with this type."""
+
+    type_name = _DDB + "TableNotFoundException"
+
+
+class TableAlreadyExists(DynamoDBError):
+    type_name = _DDB + "TableAlreadyExistsException"
+
+
+class TableInUse(DynamoDBError):
+    type_name = _DDB + "TableInUseException"
+
+
+class BackupNotFound(DynamoDBError):
+    type_name = _DDB + "BackupNotFoundException"
+
+
+class BackupInUse(DynamoDBError):
+    type_name = _DDB + "BackupInUseException"
+
+
+class ContinuousBackupsUnavailable(DynamoDBError):
+    type_name = _DDB + "ContinuousBackupsUnavailableException"
+
+
+# --- DynamoDB Streams -----------------------------------------------------------
+
+class ExpiredIterator(DynamoDBError):
+    type_name = _DDB + "ExpiredIteratorException"
+
+
+class TrimmedDataAccess(DynamoDBError):
+    type_name = _DDB + "TrimmedDataAccessException"
+
+
+def stream_not_found(arn: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
+
+
 # --- message texts used from more than one place ----------------------------
 
 def table_not_found(name: str) -> ResourceNotFound:
@@ -174,3 +222,77 @@ def serialization_error(msg: str) -> SerializationException:
     err = SerializationException(None, Message=msg)
     err.args = (msg,)
     return err
+
+
+# --- import and export (wireapi.operations.exports / imports) -------------------
+
+class PointInTimeRecoveryUnavailable(DynamoDBError):
+    type_name = _DDB + "PointInTimeRecoveryUnavailableException"
+
+
+class InvalidExportTime(DynamoDBError):
+    type_name = _DDB + "InvalidExportTimeException"
+    default_message = "Export Time is invalid"
+
+
+class ExportConflict(DynamoDBError):
+    type_name = _DDB + "ExportConflictException"
+    default_message = "Duplicate request detected with conflicting parameters"
+
+
+class ExportNotFound(DynamoDBError):
+    type_name = _DDB + "ExportNotFoundException"
+
+
+class ImportConflict(DynamoDBError):
+    type_name = _DDB + "ImportConflictException"
+    default_message = "Duplicate request detected with conflicting parameters"
+
+
+class ImportNotFound(DynamoDBError):
+    type_name = _DDB + "ImportNotFoundException"
+
+
+def pitr_not_enabled(table_name: str) -> PointInTimeRecoveryUnavailable:
+    return PointInTimeRecoveryUnavailable(f"Point in time recovery is not enabled for table '{table_name}'")
+
+
+def s3_location_refused(member: str, value: str) -> ValidationException:
+    """Not DynamoDB's (S3 accepts such keys): a prefix that would leave the operator's S3 root."""
+    return ValidationException(
+        f"Invalid {member}: {value!r}. The S3 root on this server refuses '..' segments, "
+        "a leading '/' and NUL characters")
+
+
+# Texts of import/export errors. "Invalid Export ARN" / "Invalid Import ARN" and
+# "Export Time is invalid" are DynamoDB's as measured; the others are not confirmed.
+INVALID_EXPORT_ARN = "Invalid Export ARN"
+INVALID_IMPORT_ARN = "Invalid Import ARN"
+
+
+def export_table_not_found(table_arn: str) -> TableNotFound:
+    return TableNotFound(f"Table not found: {table_arn}")
+
+
+def invalid_table_arn(table_arn: str) -> ValidationException:
+    return ValidationException(f"Invalid TableArn: {table_arn}")
+
+
+def export_not_found(arn: str) -> ExportNotFound:
+    return ExportNotFound(f"Export not found: {arn}")
+
+
+def import_not_found(arn: str) -> ImportNotFound:
+    return ImportNotFound(f"Import not found: {arn}")
+
+
+def unsupported_export_option(what: str) -> ValidationException:
+    return ValidationException(f"{what} is not supported by this server")
+
+
+def csv_options_without_csv(input_format: str) -> ValidationException:
+    return ValidationException(f"InputFormatOptions is only valid for the CSV InputFormat, not {input_format}")
+
+
+def invalid_next_token(operation: str, token: str) -> ValidationException:
+    return ValidationException(f"Invalid NextToken for {operation}: {token}")

@@ -35,6 +35,9 @@ TOO_MANY_DIGITS = "Attempting to store more than 38 significant digits in a Numb
 ITEM_TOO_LARGE = "Item size has exceeded the maximum allowed size"
 # Not confirmed against DynamoDB: the text for an empty attribute name.
 EMPTY_ATTRIBUTE_NAME = "One or more parameter values were invalid: An attribute name cannot be empty"
+# Not confirmed against DynamoDB (dynalite's texts): a JSON null inside a set.
+NULL_STRING_SET_MEMBER = "One or more parameter values were invalid: An string set may not have a null value as a member"
+NULL_BINARY_SET_MEMBER = "One or more parameter values were invalid: Binary sets may not contain null or empty values"
 
 
 # --- pass 1: JSON shape (SerializationException) ------------------------------
@@ -237,6 +240,8 @@ def _validate_semantics(av: dict) -> dict:
         elif key == "SS":
             if not val:
                 raise ValidationException("One or more parameter values were invalid: An string set  may not be empty")
+            if None in val:  # found by fuzzing: reached value_size as a 500
+                raise ValidationException(NULL_STRING_SET_MEMBER)
             if _has_duplicate(val):
                 raise ValidationException(
                     f"One or more parameter values were invalid: Input collection {_value_str(val)} contains duplicates."
@@ -250,6 +255,8 @@ def _validate_semantics(av: dict) -> dict:
         elif key == "BS":
             if not val:
                 raise ValidationException("One or more parameter values were invalid: Binary sets should not be empty")
+            if None in val:
+                raise ValidationException(NULL_BINARY_SET_MEMBER)
             if _has_duplicate(val):
                 raise ValidationException(
                     f"One or more parameter values were invalid: Input collection {_value_str(val)}of type BS contains duplicates."

@@ -8,8 +8,10 @@ reads so there is no window between a condition check and the write.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -65,6 +67,11 @@ class AccessKeyRecord:
     user_name: str
 
 
+# One data-plane access-log row (storage.models.AccessLogEntry), `time` timezone-aware UTC:
+# (time, principal, access_key_id, operation, table_name, outcome, source, request_id)
+AccessLogRow = tuple[datetime, str, str, str, str, str, str, str]
+
+
 class Transaction(abc.ABC):
     """One database transaction; every row read through it stays locked until commit."""
 
@@ -94,6 +101,15 @@ class Transaction(abc.ABC):
     @abc.abstractmethod
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None: ...
+
+    # --- DynamoDB Streams (wireapi.changes) ------------------------------------
+    @abc.abstractmethod
+    async def append_stream_record(self, stream_arn: str, table_id: int, created_at: float, event_name: str,
+                                   body: bytes, user_identity: bytes | None) -> None:
+        """Append a record to the table's stream if it is ENABLED. Its sequence number
+        is the stream's next_seq, taken with the stream row locked until commit, so
+        numbers follow commit order with no gaps (PostgreSQL takes it at commit time,
+        after every item lock, so writers cannot deadlock on the stream row)."""
 
 
 class Snapshot(abc.ABC):
@@ -199,3 +215,231 @@ class StorageBackend(abc.ABC):
     # --- credentials -------------------------------------------------------
     @abc.abstractmethod
     async def fetch_access_key(self, access_key_id: str) -> AccessKeyRecord | None: ...
+
+    # --- tags and on-demand backups (TagResource…, CreateBackup…) ------------
+    @abc.abstractmethod
+    async def list_tags(self, resource_arn: str) -> list[tuple[str, str]]:
+        """(key, value) pairs of a resource, in key order."""
+
+    @abc.abstractmethod
+    async def tag_resource(self, resource_arn: str, tags: list[tuple[str, str]], max_tags: int) -> bool:
+        """Add or overwrite tags in one transaction; write nothing and return False
+        if the resource would then carry more than `max_tags`."""
+
+    @abc.abstractmethod
+    async def untag_resource(self, resource_arn: str, keys: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_tags(self, resource_arn: str) -> None:
+        """Forget every tag of a resource (its table was deleted)."""
+
+    @abc.abstractmethod
+    async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
+                            created_at: float) -> BackupRecord | None:
+        """Copy the table's description and items into a new backup, in one
+        transaction and inside the database. None if the table is gone."""
+
+    @abc.abstractmethod
+    async def load_backup(self, arn: str) -> BackupRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
+                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+        """AVAILABLE backups in (creation time, ARN) order, after (exclusive) the
+        `after` position; `lower` is inclusive, `upper` exclusive."""
+
+    @abc.abstractmethod
+    async def delete_backup(self, backup_id: int) -> None: ...
+
+    @abc.abstractmethod
+    def restore_backup(self, backup_id: int, name: str, description: dict[str, Any], created_at: float,
+                       indexes: list[tuple[str, str]]) -> AbstractAsyncContextManager[RestoreSession]:
+        """Create a table with its (name, kind) indexes and copy the backup's items
+        into it; the caller rebuilds index entries through the session, and all of
+        it commits together when the block ends. Raises TableExists or BackupGone."""
+
+    # --- DynamoDB Streams and TTL (wireapi.operations.streams, wireapi.ttl_sweeper) ---
+    @abc.abstractmethod
+    async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
+                                    disable_streams: bool, now: float) -> None:
+        """save_table, and in the same transaction disable the table's enabled
+        stream (records stay readable) and/or create a new ENABLED one."""
+
+    @abc.abstractmethod
+    async def create_stream(self, table_id: int, stream: NewStream) -> None: ...
+
+    @abc.abstractmethod
+    async def detach_table_streams(self, table_id: int, now: float) -> None:
+        """Before a table is dropped: its streams become DISABLED and table-less."""
+
+    @abc.abstractmethod
+    async def load_stream(self, arn: str | None = None, stream_id: int | None = None) -> StreamInfo | None: ...
+
+    @abc.abstractmethod
+    async def list_streams(self, table_name: str | None, after_id: int | None, limit: int,
+                           disabled_after: float) -> list[StreamInfo]:
+        """Streams in id order: ENABLED ones and those disabled after `disabled_after`."""
+
+    @abc.abstractmethod
+    async def stream_seq_bounds(self, stream_id: int) -> tuple[int | None, int | None]:
+        """(lowest, highest) sequence number still stored, (None, None) if none."""
+
+    @abc.abstractmethod
+    async def read_stream_records(self, stream_id: int, from_seq: int, limit: int) -> list[StreamRecordRow]:
+        """Records with seq >= from_seq in sequence order."""
+
+    @abc.abstractmethod
+    async def first_stream_seq_since(self, stream_id: int, since: float) -> int | None:
+        """The first record created at or after `since` (AT_TIMESTAMP), or None."""
+
+    @abc.abstractmethod
+    async def purge_streams(self, before: float) -> int:
+        """Delete records created before `before` (a prefix of each stream, read by
+        key) and streams disabled before it; returns how many records went."""
+
+    # --- import and export jobs (wireapi.transfer) ------------------------------
+    @abc.abstractmethod
+    async def create_job(self, arn: str, kind: str, created_at: float, description: dict[str, Any],
+                         token: str, token_since: float) -> tuple[JobRecord, bool]:
+        """Insert an IN_PROGRESS job, unless a job of this kind whose description
+        carries ClientToken `token` was created after `token_since`: then return
+        that one. Both in one transaction. (record, created)."""
+
+    @abc.abstractmethod
+    async def load_job(self, arn: str) -> JobRecord | None: ...
+
+    @abc.abstractmethod
+    async def save_job(self, job: JobRecord) -> None:
+        """Write status, updated_at and description."""
+
+    @abc.abstractmethod
+    async def list_jobs(self, kind: str, arn_prefix: str | None, before_id: int | None,
+                        limit: int) -> list[JobRecord]:
+        """Jobs newest first (id descending), optionally only ARNs starting with `arn_prefix`."""
+
+    @abc.abstractmethod
+    async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
+        """Atomically take one IN_PROGRESS job of this kind (or a RUNNING one whose runner went
+        quiet before `stale_before`), marking it RUNNING: two runners never get
+        the same job."""
+
+    @abc.abstractmethod
+    def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        """Every item of the table in key order, page by page, all read from one
+        consistent snapshot that does not block writers. Close it (aclose) when done."""
+
+
+    # --- policies, key use and the access log (accounts / wireapi.audit) ----
+    @abc.abstractmethod
+    async def fetch_user_policies(self, user_name: str) -> list[tuple[str, Any]]:
+        """(policy name, parsed document) of every policy attached to the user or its groups."""
+
+    @abc.abstractmethod
+    async def touch_access_keys(self, access_key_ids: list[str], when: datetime) -> None:
+        """Set last_used_at of these keys (batched, off the request path)."""
+
+    @abc.abstractmethod
+    async def append_access_log(self, rows: list[AccessLogRow]) -> None:
+        """Insert many access-log rows in one statement/transaction."""
+
+    @abc.abstractmethod
+    async def purge_access_log(self, before: datetime) -> int:
+        """Delete access-log rows older than `before`; returns how many."""
+
+    # --- unlocked single-item writes (bench issue 6) -------------------------------
+    # True where compare_and_set is implemented; write_item uses it for tables whose
+    # writes change nothing but the item row (no indexes, no stream).
+    compare_and_set_supported: bool = False
+
+    async def compare_and_set(self, table_id: int, pk: bytes, sk: bytes, expected: bytes | None,
+                              body: bytes | None, size: int) -> bool:
+        """Write the item only if its stored body is still `expected` (None: only if
+        it is absent); `body` None deletes it. One atomic statement and no lock held
+        between the caller's read and this write, so the write applies to exactly the
+        state the caller's conditions were checked against. True if written, False if
+        the item changed meanwhile (the caller reads again under transaction())."""
+        raise NotImplementedError
+
+
+# --- DynamoDB Streams ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewStream:
+    arn: str
+    table_name: str
+    label: str
+    view_type: str
+    created_at: float
+    key_schema: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    id: int
+    arn: str
+    table_id: int | None
+    table_name: str
+    label: str
+    view_type: str
+    status: str  # ENABLED or DISABLED
+    created_at: float
+    next_seq: int
+    key_schema: list[dict[str, str]]
+    disabled_at: float | None
+
+
+# (seq, created_at, event_name, body: the record's "dynamodb" member without
+# SequenceNumber, user_identity JSON or None)
+StreamRecordRow = tuple[int, float, str, bytes, bytes | None]
+
+
+# --- import and export jobs (wireapi.transfer) -----------------------------------
+
+@dataclass
+class JobRecord:
+    """A row of storage.models.Job. `status` is the runner's state: IN_PROGRESS
+    (waiting), RUNNING (claimed), COMPLETED or FAILED; the API status lives in
+    the description."""
+
+    id: int
+    arn: str
+    kind: str  # EXPORT or IMPORT
+    status: str
+    created_at: float
+    updated_at: float
+    description: dict[str, Any]
+
+
+# --- tags and on-demand backups ----------------------------------------------------
+
+class BackupGone(Exception):
+    """The backup was deleted before a restore could read it."""
+
+
+@dataclass
+class BackupRecord:
+    id: int
+    arn: str
+    name: str
+    table_name: str
+    table_arn: str
+    status: str
+    created_at: float
+    size: int
+    item_count: int
+    description: dict[str, Any]
+
+
+class RestoreSession(abc.ABC):
+    """The open transaction of a restore: the new table, its indexes, and what
+    rebuilding their entries needs."""
+
+    table: TableRecord
+    indexes: list[IndexRecord]
+
+    @abc.abstractmethod
+    async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]: ...
+
+    @abc.abstractmethod
+    async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
+                              pk: bytes, sk: bytes, body: bytes, size: int) -> None: ...

@@ -8,8 +8,10 @@ and a concurrent insert surfaces as WriteConflict for the caller to retry.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -18,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, Snapshot, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
+from .base import (AccessKeyRecord, AccessLogRow, Snapshot, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction, WriteConflict)
 
 
@@ -77,6 +79,15 @@ class PostgresTransaction(Transaction):
         except psycopg.errors.UniqueViolation as exc:
             raise WriteConflict() from exc
 
+    # --- DynamoDB Streams ---------------------------------------------------------
+    async def append_stream_record(self, stream_arn: str, table_id: int, created_at: float, event_name: str,
+                                   body: bytes, user_identity: bytes | None) -> None:
+        # Numbered at commit, once every item lock is held (see storage migration
+        # 0003): taking the stream row's lock here, between item locks, could
+        # deadlock against a writer holding the next item and waiting for the stream.
+        await self._conn.execute(sql.APPEND_PENDING_STREAM_RECORD,
+                                 (created_at, event_name, body, user_identity, stream_arn, table_id))
+
 
 class PostgresSnapshot(Snapshot):
     def __init__(self, conn: psycopg.AsyncConnection) -> None:
@@ -101,6 +112,8 @@ class PostgresBackend(StorageBackend):
         # a statement and its commit.
         self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
+        self._compare_and_sets: Coalescer[tuple[int, bytes, bytes, bytes | None, bytes | None, int], bool] = (
+            Coalescer(self._compare_and_set_batch))
 
     async def open(self) -> None:
         if not self._opened:
@@ -205,7 +218,7 @@ class PostgresBackend(StorageBackend):
     async def get_items(self, table_id: int, keys: list[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], bytes]:
         if not keys:
             return {}
-        rows = await self._all(sql.GET_ITEMS_MANY, ([k[0] for k in keys], [k[1] for k in keys], table_id))
+        rows = await self._all(_GET_ITEMS_MANY, ([k[0] for k in keys], [k[1] for k in keys], table_id))
         return {(bytes(r[0]), bytes(r[1])): r[2] for r in rows}
 
     async def list_table_names(self, after: str | None, limit: int) -> list[str]:
@@ -229,7 +242,7 @@ class PostgresBackend(StorageBackend):
         if len(keys) == 1:
             row = await self._one(sql.GET_ITEM, keys[0])
             return [row[0] if row else None]
-        rows = await self._all(sql.GET_ITEMS_ANY_TABLE, tuple(map(list, zip(*keys))))
+        rows = await self._all(_GET_ITEMS_ANY_TABLE, tuple(map(list, zip(*keys))))
         found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
         return [found.get(key) for key in keys]
 
@@ -244,7 +257,7 @@ class PostgresBackend(StorageBackend):
         if len(unique) == 1:
             await self._one_exec(sql.UPSERT_ITEM, unique[0])
         else:
-            await self._one_exec(sql.UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
+            await self._one_exec(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
         return [None] * len(rows)
 
     @asynccontextmanager
@@ -270,3 +283,355 @@ class PostgresBackend(StorageBackend):
             return None
         return AccessKeyRecord(row[0], bytes(row[1]) if not isinstance(row[1], str) else row[1].encode(),
                                row[2], row[3])
+
+    # --- policies, key use and the access log (accounts / wireapi.audit) ----
+    async def fetch_user_policies(self, user_name: str) -> list[tuple[str, Any]]:
+        rows = await self._all(sql.FETCH_USER_POLICIES, (user_name, user_name))
+        # jsonb arrives parsed; a json/text column would arrive as str.
+        return [(row[0], json.loads(row[1]) if isinstance(row[1], str) else row[1]) for row in rows]
+
+    async def touch_access_keys(self, access_key_ids: list[str], when: datetime) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            async with conn.cursor() as cur:
+                await cur.executemany(sql.TOUCH_ACCESS_KEY, [(when, key_id) for key_id in access_key_ids])
+
+    async def append_access_log(self, rows: list[AccessLogRow]) -> None:
+        await self._one_exec(sql.INSERT_ACCESS_LOG_MANY, tuple(map(list, zip(*rows))))
+
+    async def purge_access_log(self, before: datetime) -> int:
+        await self.open()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(sql.PURGE_ACCESS_LOG, (before,))
+            return cur.rowcount
+
+    # --- tags and on-demand backups (wireapi.operations.tags / backups) ------------
+    async def list_tags(self, resource_arn: str) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in await self._all(sql.LIST_TAGS, (resource_arn,))]
+
+    async def tag_resource(self, resource_arn: str, tags: list[tuple[str, str]], max_tags: int) -> bool:
+        await self.open()
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                # Concurrent taggings of one resource count one after the other.
+                await conn.execute(_LOCK_RESOURCE, (resource_arn,))
+                async with conn.cursor() as cur:
+                    await cur.executemany(sql.UPSERT_TAG, [(resource_arn, k, v) for k, v in tags])
+                    await cur.execute(sql.COUNT_TAGS, (resource_arn,))
+                    count = (await cur.fetchone())[0]
+                if count > max_tags:
+                    raise _TooManyTags()
+        except _TooManyTags:
+            return False
+        return True
+
+    async def untag_resource(self, resource_arn: str, keys: list[str]) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_RESOURCE, (resource_arn,))
+            async with conn.cursor() as cur:
+                await cur.executemany(sql.DELETE_TAG, [(resource_arn, k) for k in keys])
+
+    async def delete_tags(self, resource_arn: str) -> None:
+        await self._one_exec(sql.DELETE_TAGS, (resource_arn,))
+
+    @staticmethod
+    def _backup(row: tuple) -> BackupRecord:
+        return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
+                            int(row[8]), row[9])
+
+    async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
+                            created_at: float) -> BackupRecord | None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            # One snapshot for the description and every item.
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur = await conn.execute(sql.INSERT_BACKUP, (arn, name, table_name, table_arn, created_at, table_id))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            await conn.execute(sql.COPY_ITEMS_TO_BACKUP, (row[0], table_id))
+            cur = await conn.execute(sql.FINISH_BACKUP, (row[0], row[0], row[0]))
+            return self._backup(await cur.fetchone())
+
+    async def load_backup(self, arn: str) -> BackupRecord | None:
+        row = await self._one(sql.LOAD_BACKUP, (arn,))
+        return self._backup(row) if row else None
+
+    async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
+                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+        statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
+                                     after is not None)
+        params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
+        return [self._backup(r) for r in await self._all(statement, params)]
+
+    async def delete_backup(self, backup_id: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_BACKUP_ITEMS, (backup_id,))
+            await conn.execute(sql.DELETE_BACKUP, (backup_id,))
+
+    @asynccontextmanager
+    async def restore_backup(self, backup_id: int, name: str, description: dict[str, Any], created_at: float,
+                             indexes: list[tuple[str, str]]) -> AsyncIterator[RestoreSession]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(sql.LOCK_BACKUP + " FOR SHARE", (backup_id,))
+            if await cur.fetchone() is None:
+                raise BackupGone()
+            cur = await conn.execute(sql.INSERT_TABLE, (name, "ACTIVE", created_at, Jsonb(description)))
+            row = await cur.fetchone()
+            if row is None:
+                raise TableExists(name)
+            records = []
+            for index_name, kind in indexes:
+                cur = await conn.execute(sql.INSERT_INDEX, (row[0], index_name, kind, "ACTIVE"))
+                records.append(IndexRecord((await cur.fetchone())[0], index_name, kind, "ACTIVE"))
+            await conn.execute(sql.COPY_ITEMS_FROM_BACKUP, (row[0], backup_id))
+            yield PostgresRestoreSession(conn, TableRecord(row[0], name, "ACTIVE", created_at, description), records)
+
+    # --- import and export jobs (wireapi.transfer) ------------------------------
+    @staticmethod
+    def _job(row: tuple) -> JobRecord:
+        return JobRecord(int(row[0]), row[1], row[2], row[3], float(row[4]), float(row[5]), row[6])
+
+    async def create_job(self, arn: str, kind: str, created_at: float, description: dict[str, Any],
+                         token: str, token_since: float) -> tuple[JobRecord, bool]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            # Requests carrying one token queue here, so the lookup and the insert are one step.
+            await conn.execute(_LOCK_JOB_TOKEN, (f"{kind}:{token}",))
+            cur = await conn.execute(_JOB_BY_TOKEN, (kind, token, token_since))
+            row = await cur.fetchone()
+            if row is not None:
+                return self._job(row), False
+            cur = await conn.execute(sql.INSERT_JOB, (arn, kind, created_at, created_at, Jsonb(description)))
+            job_id = (await cur.fetchone())[0]
+        return JobRecord(job_id, arn, kind, "IN_PROGRESS", created_at, created_at, description), True
+
+    async def load_job(self, arn: str) -> JobRecord | None:
+        row = await self._one(sql.LOAD_JOB, (arn,))
+        return self._job(row) if row else None
+
+    async def save_job(self, job: JobRecord) -> None:
+        await self._one_exec(sql.SAVE_JOB, (job.status, job.updated_at, Jsonb(job.description), job.id))
+
+    async def list_jobs(self, kind: str, arn_prefix: str | None, before_id: int | None,
+                        limit: int) -> list[JobRecord]:
+        params = (kind, *((arn_prefix, arn_prefix) if arn_prefix is not None else ()),
+                  *((before_id,) if before_id is not None else ()), limit)
+        rows = await self._all(sql.list_jobs(arn_prefix is not None, before_id is not None), params)
+        return [self._job(row) for row in rows]
+
+    async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
+        row = await self._one(_CLAIM_JOB, (now, kind, stale_before))
+        return self._job(row) if row else None
+
+    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            # One REPEATABLE READ transaction: every page sees the same snapshot; readers never block writers.
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            after: tuple[bytes, bytes] | None = None
+            while True:
+                cur = await conn.execute(sql.scan_items(after is not None, False),
+                                         (table_id, *(after or ()), page_size))
+                rows = await cur.fetchall()
+                if not rows:
+                    break
+                yield rows
+                after = (bytes(rows[-1][0]), bytes(rows[-1][1]))
+
+    # --- DynamoDB Streams and TTL ------------------------------------------------
+    @staticmethod
+    async def _insert_stream(conn: psycopg.AsyncConnection, table_id: int, stream: NewStream) -> None:
+        await conn.execute(sql.INSERT_STREAM, (stream.arn, table_id, stream.table_name, stream.label,
+                                               stream.view_type, stream.created_at, Jsonb(stream.key_schema)))
+
+    async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
+                                    disable_streams: bool, now: float) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+            if disable_streams:
+                await conn.execute(sql.DISABLE_TABLE_STREAMS, (now, record.id))
+            if new_stream is not None:
+                await self._insert_stream(conn, record.id, new_stream)
+
+    async def create_stream(self, table_id: int, stream: NewStream) -> None:
+        await self.open()
+        async with self._pool.connection() as conn:
+            await self._insert_stream(conn, table_id, stream)
+
+    async def detach_table_streams(self, table_id: int, now: float) -> None:
+        await self._one_exec(sql.DETACH_TABLE_STREAMS, (now, table_id))
+
+    @staticmethod
+    def _stream(row: tuple) -> StreamInfo:
+        return StreamInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], float(row[7]), int(row[8]),
+                          row[9], row[10])
+
+    async def load_stream(self, arn: str | None = None, stream_id: int | None = None) -> StreamInfo | None:
+        if arn is not None:
+            row = await self._one(sql.LOAD_STREAM_BY_ARN, (arn,))
+        else:
+            row = await self._one(sql.LOAD_STREAM_BY_ID, (stream_id,))
+        return self._stream(row) if row else None
+
+    async def list_streams(self, table_name: str | None, after_id: int | None, limit: int,
+                           disabled_after: float) -> list[StreamInfo]:
+        statement = sql.list_streams(table_name is not None, after_id is not None)
+        params = (disabled_after, *(p for p in (table_name, after_id) if p is not None), limit)
+        return [self._stream(r) for r in await self._all(statement, params)]
+
+    async def stream_seq_bounds(self, stream_id: int) -> tuple[int | None, int | None]:
+        row = await self._one(sql.STREAM_SEQ_BOUNDS, (stream_id,))
+        assert row is not None
+        return row[0], row[1]
+
+    async def read_stream_records(self, stream_id: int, from_seq: int, limit: int) -> list[StreamRecordRow]:
+        rows = await self._all(sql.READ_STREAM_RECORDS, (stream_id, from_seq, limit))
+        return [(r[0], r[1], r[2], bytes(r[3]), bytes(r[4]) if r[4] is not None else None) for r in rows]
+
+    async def first_stream_seq_since(self, stream_id: int, since: float) -> int | None:
+        row = await self._one(sql.FIRST_LIVE_SEQ, (stream_id, since))
+        return row[0] if row else None
+
+    async def purge_streams(self, before: float) -> int:
+        purged = 0
+        for (stream_id,) in await self._all(sql.STREAM_IDS, ()):
+            row = await self._one(sql.FIRST_LIVE_SEQ, (stream_id, before))
+            bound = row[0] if row else _NO_SEQ
+            await self.open()
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(sql.DELETE_STREAM_RECORDS_BELOW, (stream_id, bound, before))
+                purged += cur.rowcount
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(sql.DELETE_OLD_STREAM_RECORDS, (before,))
+            purged += cur.rowcount
+            await conn.execute(sql.DELETE_OLD_STREAMS, (before,))
+        return purged
+
+    # --- unlocked single-item writes (bench issue 6) -------------------------------
+    # A conditional write to a table without indexes or streams changes one row. Instead
+    # of BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT (four round trips and a commit each),
+    # the caller reads the row with GetItem's shared statement and writes it back with a
+    # compare-and-set; the compare-and-sets of a worker's concurrent writes share one
+    # statement per kind (update, insert, delete) and its commit.
+    compare_and_set_supported = True
+
+    async def compare_and_set(self, table_id: int, pk: bytes, sk: bytes, expected: bytes | None,
+                              body: bytes | None, size: int) -> bool:
+        if expected is None and body is None:
+            return True  # absent, and stays absent
+        return await self._compare_and_sets.submit((table_id, pk, sk, expected, body, size))
+
+    async def _compare_and_set_batch(
+            self, rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int]]) -> list[bool]:
+        kinds: dict[str, list[int]] = {"update": [], "insert": [], "delete": []}
+        seen: set[tuple[int, bytes, bytes]] = set()
+        for i, (table_id, pk, sk, expected, body, _) in enumerate(rows):
+            if (table_id, pk, sk) in seen:
+                continue  # a second write of one key in a batch: it retries under a lock
+            seen.add((table_id, pk, sk))
+            kinds["insert" if expected is None else "delete" if body is None else "update"].append(i)
+        written = [False] * len(rows)
+        await self.open()
+        async with self._pool.connection() as conn:
+            for kind, picked in kinds.items():
+                # Key order: two workers' batches lock rows in the same order (no deadlock).
+                picked.sort(key=lambda i: rows[i][:3])
+                for i in await _compare_and_set_rows(conn, kind, [rows[i] for i in picked], picked):
+                    written[i] = True
+        return written
+
+
+# --- tags and on-demand backups ------------------------------------------------------
+from .base import BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
+
+_LOCK_RESOURCE = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+
+class _TooManyTags(Exception):
+    """Rolls back a tagging that would pass the per-resource limit."""
+
+
+class PostgresRestoreSession(RestoreSession):
+    def __init__(self, conn: psycopg.AsyncConnection, table: TableRecord, indexes: list[IndexRecord]) -> None:
+        self._conn = conn
+        self.table = table
+        self.indexes = indexes
+
+    async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]:
+        cur = await self._conn.execute(sql.scan_items(after is not None, False), (self.table.id, *(after or ()), limit))
+        return await cur.fetchall()
+
+    async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
+                              pk: bytes, sk: bytes, body: bytes, size: int) -> None:
+        await self._conn.execute(sql.UPSERT_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk, body, size))
+
+
+# --- DynamoDB Streams ------------------------------------------------------------------
+from .base import NewStream, StreamInfo, StreamRecordRow  # noqa: E402 - kept with the section that uses them
+
+_NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
+
+
+# --- import and export jobs (wireapi.transfer) -------------------------------------
+from .base import JobRecord  # noqa: E402 - kept with the section that uses it
+
+_LOCK_JOB_TOKEN = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
+_JOB_BY_TOKEN = (
+    f"SELECT {sql.JOB_COLUMNS} FROM ddb_job WHERE kind = %s AND description->>'ClientToken' = %s "
+    "AND created_at > %s ORDER BY id DESC LIMIT 1"
+)
+# SKIP LOCKED: a job another runner is claiming right now is passed over, not waited for.
+_CLAIM_JOB = sql.claim_job(sql.CLAIMABLE_JOB + " FOR UPDATE SKIP LOCKED")
+
+
+# --- unlocked single-item writes (bench issue 6) ------------------------------------------
+async def _compare_and_set_rows(conn: psycopg.AsyncConnection, kind: str,
+                                rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int]],
+                                ids: list[int]) -> list[int]:
+    """Run one kind of compare-and-set for `rows` in one autocommit statement; the
+    ids of the rows written."""
+    if not rows:
+        return []
+    try:
+        if len(rows) == 1:
+            table_id, pk, sk, expected, body, size = rows[0]
+            if kind == "update":
+                cur = await conn.execute(sql.CAS_UPDATE_ITEM, (body, size, table_id, pk, sk, expected))
+            elif kind == "insert":
+                cur = await conn.execute(sql.CAS_INSERT_ITEM, (table_id, pk, sk, body, size, sql.segment_hash(pk)))
+            else:
+                cur = await conn.execute(sql.CAS_DELETE_ITEM, (table_id, pk, sk, expected))
+            return ids if cur.rowcount == 1 else []
+        cols = list(map(list, zip(*rows)))
+        if kind == "update":
+            cur = await conn.execute(_CAS_UPDATE_ITEMS, (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]))
+        elif kind == "insert":
+            cur = await conn.execute(_CAS_INSERT_ITEMS, (cols[0], cols[1], cols[2], cols[4], cols[5],
+                                                            [sql.segment_hash(pk) for pk in cols[1]]))
+        else:
+            cur = await conn.execute(_CAS_DELETE_ITEMS, (cols[0], cols[1], cols[2], cols[3]))
+        done = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable,
+            psycopg.errors.SerializationFailure):
+        return []  # every write of the batch falls back to the locking path
+    return [i for i, row in zip(ids, rows) if row[:3] in done]
+
+
+def _binary_arrays(statement: str) -> str:
+    """Send the array parameters (keys, bodies) in binary: psycopg's text format
+    hex-encodes every bytea element (twice the bytes) and escapes it with a regex."""
+    return statement.replace("%s::", "%b::")
+
+
+_GET_ITEMS_MANY = _binary_arrays(sql.GET_ITEMS_MANY)
+_GET_ITEMS_ANY_TABLE = _binary_arrays(sql.GET_ITEMS_ANY_TABLE)
+_UPSERT_ITEMS_MANY = _binary_arrays(sql.UPSERT_ITEMS_MANY)
+_CAS_UPDATE_ITEMS = _binary_arrays(sql.CAS_UPDATE_ITEMS)
+_CAS_INSERT_ITEMS = _binary_arrays(sql.CAS_INSERT_ITEMS)
+_CAS_DELETE_ITEMS = _binary_arrays(sql.CAS_DELETE_ITEMS)

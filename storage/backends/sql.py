@@ -162,3 +162,206 @@ UPSERT_ITEMS_MANY = (
 FETCH_TOKEN = "SELECT request_hash, response, created_at FROM ddb_idempotency WHERE token = %s"
 INSERT_TOKEN = "INSERT INTO ddb_idempotency (token, request_hash, response, created_at) VALUES (%s, %s, %s, %s)"
 PURGE_TOKENS = "DELETE FROM ddb_idempotency WHERE created_at < %s"
+
+# --- policies, key use and the access log (accounts / wireapi.audit) --------
+# Policies attached to the user directly or through its groups (Django's M2M tables).
+FETCH_USER_POLICIES = (
+    "SELECT p.name, p.document FROM accounts_policy p "
+    "JOIN accounts_iamuser_policies up ON up.policy_id = p.id "
+    "JOIN accounts_iamuser u ON u.id = up.iamuser_id WHERE u.name = %s "
+    "UNION ALL "
+    "SELECT p.name, p.document FROM accounts_policy p "
+    "JOIN accounts_group_policies gp ON gp.policy_id = p.id "
+    "JOIN accounts_group_users gu ON gu.group_id = gp.group_id "
+    "JOIN accounts_iamuser u ON u.id = gu.iamuser_id WHERE u.name = %s"
+)
+TOUCH_ACCESS_KEY = "UPDATE accounts_accesskey SET last_used_at = %s WHERE access_key_id = %s"
+ACCESS_LOG_COLUMNS = "time, principal, access_key_id, operation, table_name, outcome, source, request_id"
+INSERT_ACCESS_LOG = f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+# PostgreSQL only: a whole batch in one statement.
+INSERT_ACCESS_LOG_MANY = (
+    f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) "
+    "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[])"
+)
+PURGE_ACCESS_LOG = "DELETE FROM ddb_access_log WHERE time < %s"
+
+# --- tags and on-demand backups -------------------------------------------------
+LIST_TAGS = "SELECT key, value FROM ddb_tag WHERE resource_arn = %s ORDER BY key"
+UPSERT_TAG = (
+    "INSERT INTO ddb_tag (resource_arn, key, value) VALUES (%s, %s, %s) "
+    "ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value"
+)
+COUNT_TAGS = "SELECT COUNT(*) FROM ddb_tag WHERE resource_arn = %s"
+DELETE_TAG = "DELETE FROM ddb_tag WHERE resource_arn = %s AND key = %s"
+DELETE_TAGS = "DELETE FROM ddb_tag WHERE resource_arn = %s"
+
+BACKUP_COLUMNS = ("id, arn, name, table_name, table_arn, status, created_at, size, item_count, "
+                  "description")
+# The description is copied from the table row inside the database, in the same
+# transaction (and snapshot) as the items.
+INSERT_BACKUP = (
+    "INSERT INTO ddb_backup (arn, name, table_name, table_arn, status, created_at, size, item_count, "
+    "description) SELECT %s, %s, %s, %s, 'CREATING', %s, 0, 0, description FROM ddb_table WHERE id = %s "
+    "RETURNING id"
+)
+COPY_ITEMS_TO_BACKUP = (
+    "INSERT INTO ddb_backup_item (backup_id, hash_key, range_key, body, size, segment_hash) "
+    "SELECT %s, hash_key, range_key, body, size, segment_hash FROM ddb_item WHERE table_id = %s"
+)
+FINISH_BACKUP = (
+    "UPDATE ddb_backup SET status = 'AVAILABLE', "
+    "size = (SELECT COALESCE(SUM(size), 0) FROM ddb_backup_item WHERE backup_id = %s), "
+    "item_count = (SELECT COUNT(*) FROM ddb_backup_item WHERE backup_id = %s) "
+    f"WHERE id = %s RETURNING {BACKUP_COLUMNS}"
+)
+LOAD_BACKUP = f"SELECT {BACKUP_COLUMNS} FROM ddb_backup WHERE arn = %s"
+DELETE_BACKUP_ITEMS = "DELETE FROM ddb_backup_item WHERE backup_id = %s"
+DELETE_BACKUP = "DELETE FROM ddb_backup WHERE id = %s"
+# Holds the backup for the restore's transaction (PostgreSQL adds FOR SHARE), so
+# a concurrent DeleteBackup waits instead of emptying the copy.
+LOCK_BACKUP = "SELECT id FROM ddb_backup WHERE id = %s AND status = 'AVAILABLE'"
+COPY_ITEMS_FROM_BACKUP = (
+    "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
+    "SELECT %s, hash_key, range_key, body, size, segment_hash FROM ddb_backup_item WHERE backup_id = %s"
+)
+
+
+def list_backups(by_table: bool, lower: bool, upper: bool, after: bool) -> str:
+    """Backups in (created_at, arn) order; params in clause order, then limit."""
+    clauses = ["status = 'AVAILABLE'"]
+    if by_table:
+        clauses.append("table_name = %s")
+    if lower:
+        clauses.append("created_at >= %s")
+    if upper:
+        clauses.append("created_at < %s")
+    if after:
+        clauses.append("(created_at, arn) > (%s, %s)")
+    return (f"SELECT {BACKUP_COLUMNS} FROM ddb_backup WHERE {' AND '.join(clauses)} "
+            "ORDER BY created_at, arn LIMIT %s")
+
+
+# --- DynamoDB Streams ----------------------------------------------------------------
+STREAM_COLUMNS = ("id, arn, table_id, table_name, label, view_type, status, created_at, next_seq, "
+                  "key_schema, disabled_at")
+INSERT_STREAM = (
+    "INSERT INTO ddb_stream (arn, table_id, table_name, label, view_type, status, created_at, next_seq, "
+    "key_schema) VALUES (%s, %s, %s, %s, %s, 'ENABLED', %s, 1, %s)"
+)
+DISABLE_TABLE_STREAMS = (
+    "UPDATE ddb_stream SET status = 'DISABLED', disabled_at = %s WHERE table_id = %s AND status = 'ENABLED'"
+)
+DETACH_TABLE_STREAMS = (
+    "UPDATE ddb_stream SET status = 'DISABLED', disabled_at = COALESCE(disabled_at, %s), table_id = NULL "
+    "WHERE table_id = %s"
+)
+LOAD_STREAM_BY_ARN = f"SELECT {STREAM_COLUMNS} FROM ddb_stream WHERE arn = %s"
+LOAD_STREAM_BY_ID = f"SELECT {STREAM_COLUMNS} FROM ddb_stream WHERE id = %s"
+STREAM_SEQ_BOUNDS = "SELECT MIN(seq), MAX(seq) FROM ddb_stream_record WHERE stream_id = %s"
+READ_STREAM_RECORDS = (
+    "SELECT seq, created_at, event_name, body, user_identity FROM ddb_stream_record "
+    "WHERE stream_id = %s AND seq >= %s ORDER BY seq LIMIT %s"
+)
+# SQLite: the number, under the database write lock (PostgreSQL numbers at commit, below).
+TAKE_STREAM_SEQ = (
+    "UPDATE ddb_stream SET next_seq = next_seq + 1 WHERE arn = %s AND table_id = %s AND status = 'ENABLED' "
+    "RETURNING id, next_seq - 1"
+)
+INSERT_STREAM_RECORD = (
+    "INSERT INTO ddb_stream_record (stream_id, seq, created_at, event_name, body, user_identity) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+# PostgreSQL: a placeholder number, replaced at commit by the ddb_stream_record_number
+# trigger (migration storage 0003). Params: created_at, event_name, body, user_identity, arn, table_id.
+APPEND_PENDING_STREAM_RECORD = (
+    "INSERT INTO ddb_stream_record (stream_id, seq, created_at, event_name, body, user_identity) "
+    "SELECT id, -nextval('ddb_stream_pending_seq'), %s, %s, %s, %s FROM ddb_stream "
+    "WHERE arn = %s AND table_id = %s AND status = 'ENABLED'"
+)
+STREAM_IDS = "SELECT id FROM ddb_stream"
+# Walks the (stream_id, seq) key from the oldest record: reads only the expired prefix.
+FIRST_LIVE_SEQ = (
+    "SELECT seq FROM ddb_stream_record WHERE stream_id = %s AND created_at >= %s ORDER BY seq LIMIT 1"
+)
+# The created_at test keeps records appended after the bound was found.
+DELETE_STREAM_RECORDS_BELOW = (
+    "DELETE FROM ddb_stream_record WHERE stream_id = %s AND seq < %s AND created_at < %s"
+)
+DELETE_OLD_STREAM_RECORDS = (
+    "DELETE FROM ddb_stream_record WHERE stream_id IN (SELECT id FROM ddb_stream WHERE disabled_at < %s)"
+)
+DELETE_OLD_STREAMS = "DELETE FROM ddb_stream WHERE disabled_at < %s"
+
+
+def list_streams(by_table: bool, after: bool) -> str:
+    """Live streams in id order; params: disabled_after, [table_name], [after id], limit."""
+    clause = " AND table_name = %s" if by_table else ""
+    if after:
+        clause += " AND id > %s"
+    return (f"SELECT {STREAM_COLUMNS} FROM ddb_stream WHERE (status = 'ENABLED' OR disabled_at > %s){clause} "
+            "ORDER BY id LIMIT %s")
+
+
+# --- import and export jobs (wireapi.transfer) -----------------------------------
+
+JOB_COLUMNS = "id, arn, kind, status, created_at, updated_at, description"
+INSERT_JOB = (
+    "INSERT INTO ddb_job (arn, kind, status, created_at, updated_at, description) "
+    "VALUES (%s, %s, 'IN_PROGRESS', %s, %s, %s) RETURNING id"
+)
+LOAD_JOB = f"SELECT {JOB_COLUMNS} FROM ddb_job WHERE arn = %s"
+SAVE_JOB = "UPDATE ddb_job SET status = %s, updated_at = %s, description = %s WHERE id = %s"
+# The inner SELECT picks one claimable job; the outer UPDATE marks it taken.
+# PostgreSQL appends FOR UPDATE SKIP LOCKED to the inner SELECT (see postgres.py).
+CLAIMABLE_JOB = (
+    "SELECT id FROM ddb_job WHERE kind = %s "
+    "AND (status = 'IN_PROGRESS' OR (status = 'RUNNING' AND updated_at < %s)) ORDER BY id LIMIT 1"
+)
+
+
+def claim_job(inner: str) -> str:
+    """params: now, kind, stale_before."""
+    return (f"UPDATE ddb_job SET status = 'RUNNING', updated_at = %s WHERE id = ({inner}) "
+            f"RETURNING {JOB_COLUMNS}")
+
+
+@cache
+def list_jobs(by_prefix: bool, before: bool) -> str:
+    """Jobs of one kind newest first; params: kind, [prefix, prefix], [before id], limit."""
+    clause = " AND substr(arn, 1, length(CAST(%s AS TEXT))) = %s" if by_prefix else ""
+    if before:
+        clause += " AND id < %s"
+    return f"SELECT {JOB_COLUMNS} FROM ddb_job WHERE kind = %s{clause} ORDER BY id DESC LIMIT %s"
+
+
+# --- unlocked single-item writes (PostgreSQL compare-and-set; bench issue 6) ---------------
+# Write only if the stored body is still the one the caller read (ABA is harmless: a
+# decision depends on the item's content only).
+CAS_UPDATE_ITEM = (
+    "UPDATE ddb_item SET body = %s, size = %s "
+    "WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s"
+)
+CAS_INSERT_ITEM = (
+    "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (table_id, hash_key, range_key) DO NOTHING"
+)
+CAS_DELETE_ITEM = "DELETE FROM ddb_item WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s"
+CAS_UPDATE_ITEMS = (
+    "UPDATE ddb_item i SET body = k.b, size = k.s "
+    "FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[]) "
+    "AS k(t, h, r, old, b, s) "
+    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old "
+    "RETURNING i.table_id, i.hash_key, i.range_key"
+)
+CAS_INSERT_ITEMS = (
+    "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[]) "
+    "ON CONFLICT (table_id, hash_key, range_key) DO NOTHING RETURNING table_id, hash_key, range_key"
+)
+CAS_DELETE_ITEMS = (
+    "DELETE FROM ddb_item i USING unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[]) "
+    "AS k(t, h, r, old) "
+    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old "
+    "RETURNING i.table_id, i.hash_key, i.range_key"
+)

@@ -13,13 +13,15 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, Snapshot, WriteConflict, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
+from .base import (AccessKeyRecord, AccessLogRow, Snapshot, WriteConflict, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
                    StorageBackend, TableExists, TableRecord, Transaction)
+from .base import JobRecord  # import and export jobs
 
 
 @cache
@@ -58,6 +60,15 @@ class SQLiteTransaction(Transaction, Snapshot):
             self._conn.execute(qmark(sql.INSERT_TOKEN), (token, request_hash, response, created_at))
         except sqlite3.IntegrityError as exc:
             raise WriteConflict() from exc
+
+    # --- DynamoDB Streams ---------------------------------------------------------
+    async def append_stream_record(self, stream_arn: str, table_id: int, created_at: float, event_name: str,
+                                   body: bytes, user_identity: bytes | None) -> None:
+        # The database write lock is held: numbers are taken in commit order.
+        row = self._conn.execute(qmark(sql.TAKE_STREAM_SEQ), (stream_arn, table_id)).fetchone()
+        if row is not None:
+            self._conn.execute(qmark(sql.INSERT_STREAM_RECORD),
+                               (row[0], row[1], created_at, event_name, body, user_identity))
 
 
 class SQLiteBackend(StorageBackend):
@@ -236,7 +247,253 @@ class SQLiteBackend(StorageBackend):
         return AccessKeyRecord(row[0], _as_bytes(row[1]), row[2], row[3])
 
 
+    # --- policies, key use and the access log (accounts / wireapi.audit) ----
+    async def fetch_user_policies(self, user_name: str) -> list[tuple[str, Any]]:
+        rows = self.conn.execute(qmark(sql.FETCH_USER_POLICIES), (user_name, user_name)).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
+
+    async def touch_access_keys(self, access_key_ids: list[str], when: datetime) -> None:
+        stamp = _django_datetime(when)
+        async with self._write() as conn:
+            conn.executemany(qmark(sql.TOUCH_ACCESS_KEY), [(stamp, key_id) for key_id in access_key_ids])
+
+    async def append_access_log(self, rows: list[AccessLogRow]) -> None:
+        async with self._write() as conn:  # one transaction, one fsync for the batch
+            conn.executemany(qmark(sql.INSERT_ACCESS_LOG), [(_django_datetime(r[0]), *r[1:]) for r in rows])
+
+    async def purge_access_log(self, before: datetime) -> int:
+        async with self._write() as conn:
+            return conn.execute(qmark(sql.PURGE_ACCESS_LOG), (_django_datetime(before),)).rowcount
+
+    # --- tags and on-demand backups (wireapi.operations.tags / backups) ------------
+    async def list_tags(self, resource_arn: str) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.conn.execute(qmark(sql.LIST_TAGS), (resource_arn,))]
+
+    async def tag_resource(self, resource_arn: str, tags: list[tuple[str, str]], max_tags: int) -> bool:
+        try:
+            async with self._write() as conn:
+                conn.executemany(qmark(sql.UPSERT_TAG), [(resource_arn, k, v) for k, v in tags])
+                if conn.execute(qmark(sql.COUNT_TAGS), (resource_arn,)).fetchone()[0] > max_tags:
+                    raise _TooManyTags()
+        except _TooManyTags:
+            return False
+        return True
+
+    async def untag_resource(self, resource_arn: str, keys: list[str]) -> None:
+        async with self._write() as conn:
+            conn.executemany(qmark(sql.DELETE_TAG), [(resource_arn, k) for k in keys])
+
+    async def delete_tags(self, resource_arn: str) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DELETE_TAGS), (resource_arn,))
+
+    @staticmethod
+    def _backup(row: tuple) -> BackupRecord:
+        return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
+                            int(row[8]), json.loads(row[9]))
+
+    async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
+                            created_at: float) -> BackupRecord | None:
+        # BEGIN IMMEDIATE holds the write lock: no write lands between the copies.
+        async with self._write() as conn:
+            row = conn.execute(qmark(sql.INSERT_BACKUP),
+                               (arn, name, table_name, table_arn, created_at, table_id)).fetchone()
+            if row is None:
+                return None
+            conn.execute(qmark(sql.COPY_ITEMS_TO_BACKUP), (row[0], table_id))
+            return self._backup(conn.execute(qmark(sql.FINISH_BACKUP), (row[0], row[0], row[0])).fetchone())
+
+    async def load_backup(self, arn: str) -> BackupRecord | None:
+        row = self.conn.execute(qmark(sql.LOAD_BACKUP), (arn,)).fetchone()
+        return self._backup(row) if row else None
+
+    async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
+                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+        statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
+                                     after is not None)
+        params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
+        return [self._backup(r) for r in self.conn.execute(qmark(statement), params)]
+
+    async def delete_backup(self, backup_id: int) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DELETE_BACKUP_ITEMS), (backup_id,))
+            conn.execute(qmark(sql.DELETE_BACKUP), (backup_id,))
+
+    @asynccontextmanager
+    async def restore_backup(self, backup_id: int, name: str, description: dict[str, Any], created_at: float,
+                             indexes: list[tuple[str, str]]) -> AsyncIterator[RestoreSession]:
+        async with self._write() as conn:
+            if conn.execute(qmark(sql.LOCK_BACKUP), (backup_id,)).fetchone() is None:
+                raise BackupGone()
+            row = conn.execute(qmark(sql.INSERT_TABLE),
+                               (name, "ACTIVE", created_at, json.dumps(description))).fetchone()
+            if row is None:
+                raise TableExists(name)
+            records = []
+            for index_name, kind in indexes:
+                index_id = conn.execute(qmark(sql.INSERT_INDEX), (row[0], index_name, kind, "ACTIVE")).fetchone()[0]
+                records.append(IndexRecord(index_id, index_name, kind, "ACTIVE"))
+            conn.execute(qmark(sql.COPY_ITEMS_FROM_BACKUP), (row[0], backup_id))
+            yield SQLiteRestoreSession(conn, TableRecord(row[0], name, "ACTIVE", created_at, description), records)
+
+    # --- DynamoDB Streams and TTL ------------------------------------------------
+    def _insert_stream(self, conn: sqlite3.Connection, table_id: int, stream: NewStream) -> None:
+        conn.execute(qmark(sql.INSERT_STREAM), (stream.arn, table_id, stream.table_name, stream.label,
+                                                stream.view_type, stream.created_at,
+                                                json.dumps(stream.key_schema)))
+
+    async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
+                                    disable_streams: bool, now: float) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.SAVE_TABLE), (record.status, json.dumps(record.description), record.id))
+            if disable_streams:
+                conn.execute(qmark(sql.DISABLE_TABLE_STREAMS), (now, record.id))
+            if new_stream is not None:
+                self._insert_stream(conn, record.id, new_stream)
+
+    async def create_stream(self, table_id: int, stream: NewStream) -> None:
+        async with self._write() as conn:
+            self._insert_stream(conn, table_id, stream)
+
+    async def detach_table_streams(self, table_id: int, now: float) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now, table_id))
+
+    @staticmethod
+    def _stream(row: tuple) -> StreamInfo:
+        return StreamInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], float(row[7]), int(row[8]),
+                          json.loads(row[9]), row[10])
+
+    async def load_stream(self, arn: str | None = None, stream_id: int | None = None) -> StreamInfo | None:
+        if arn is not None:
+            row = self.conn.execute(qmark(sql.LOAD_STREAM_BY_ARN), (arn,)).fetchone()
+        else:
+            row = self.conn.execute(qmark(sql.LOAD_STREAM_BY_ID), (stream_id,)).fetchone()
+        return self._stream(row) if row else None
+
+    async def list_streams(self, table_name: str | None, after_id: int | None, limit: int,
+                           disabled_after: float) -> list[StreamInfo]:
+        statement = qmark(sql.list_streams(table_name is not None, after_id is not None))
+        params = (disabled_after, *(p for p in (table_name, after_id) if p is not None), limit)
+        return [self._stream(r) for r in self.conn.execute(statement, params)]
+
+    async def stream_seq_bounds(self, stream_id: int) -> tuple[int | None, int | None]:
+        row = self.conn.execute(qmark(sql.STREAM_SEQ_BOUNDS), (stream_id,)).fetchone()
+        return row[0], row[1]
+
+    async def read_stream_records(self, stream_id: int, from_seq: int, limit: int) -> list[StreamRecordRow]:
+        return self.conn.execute(qmark(sql.READ_STREAM_RECORDS), (stream_id, from_seq, limit)).fetchall()
+
+    async def first_stream_seq_since(self, stream_id: int, since: float) -> int | None:
+        row = self.conn.execute(qmark(sql.FIRST_LIVE_SEQ), (stream_id, since)).fetchone()
+        return row[0] if row else None
+
+    async def purge_streams(self, before: float) -> int:
+        purged = 0
+        for (stream_id,) in self.conn.execute(qmark(sql.STREAM_IDS)).fetchall():
+            row = self.conn.execute(qmark(sql.FIRST_LIVE_SEQ), (stream_id, before)).fetchone()
+            bound = row[0] if row else _NO_SEQ
+            async with self._write() as conn:
+                purged += conn.execute(qmark(sql.DELETE_STREAM_RECORDS_BELOW), (stream_id, bound, before)).rowcount
+        async with self._write() as conn:
+            purged += conn.execute(qmark(sql.DELETE_OLD_STREAM_RECORDS), (before,)).rowcount
+            conn.execute(qmark(sql.DELETE_OLD_STREAMS), (before,))
+        return purged
+
+    # --- import and export jobs (wireapi.transfer) ------------------------------
+    @staticmethod
+    def _job(row: tuple) -> JobRecord:
+        return JobRecord(int(row[0]), row[1], row[2], row[3], float(row[4]), float(row[5]), json.loads(row[6]))
+
+    async def create_job(self, arn: str, kind: str, created_at: float, description: dict[str, Any],
+                         token: str, token_since: float) -> tuple[JobRecord, bool]:
+        async with self._write() as conn:  # BEGIN IMMEDIATE: the lookup and the insert are one step
+            row = conn.execute(qmark(_JOB_BY_TOKEN), (kind, token, token_since)).fetchone()
+            if row is not None:
+                return self._job(row), False
+            job_id = conn.execute(qmark(sql.INSERT_JOB),
+                                  (arn, kind, created_at, created_at, json.dumps(description))).fetchone()[0]
+        return JobRecord(job_id, arn, kind, "IN_PROGRESS", created_at, created_at, description), True
+
+    async def load_job(self, arn: str) -> JobRecord | None:
+        row = self.conn.execute(qmark(sql.LOAD_JOB), (arn,)).fetchone()
+        return self._job(row) if row else None
+
+    async def save_job(self, job: JobRecord) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.SAVE_JOB), (job.status, job.updated_at, json.dumps(job.description), job.id))
+
+    async def list_jobs(self, kind: str, arn_prefix: str | None, before_id: int | None,
+                        limit: int) -> list[JobRecord]:
+        params = (kind, *((arn_prefix, arn_prefix) if arn_prefix is not None else ()),
+                  *((before_id,) if before_id is not None else ()), limit)
+        statement = qmark(sql.list_jobs(arn_prefix is not None, before_id is not None))
+        return [self._job(row) for row in self.conn.execute(statement, params).fetchall()]
+
+    async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
+        async with self._write() as conn:
+            row = conn.execute(qmark(sql.claim_job(sql.CLAIMABLE_JOB)), (now, kind, stale_before)).fetchone()
+        return self._job(row) if row else None
+
+    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        # A connection of its own: its read transaction is one WAL snapshot that
+        # neither blocks writers nor holds the worker's connection lock.
+        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("BEGIN")
+            after: tuple[bytes, bytes] | None = None
+            while True:
+                statement = qmark(sql.scan_items(after is not None, False))
+                rows = conn.execute(statement, (table_id, *(after or ()), page_size)).fetchall()
+                if not rows:
+                    break
+                yield rows
+                after = (rows[-1][0], rows[-1][1])
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+
+_JOB_BY_TOKEN = (
+    f"SELECT {sql.JOB_COLUMNS} FROM ddb_job WHERE kind = %s "
+    "AND json_extract(description, '$.ClientToken') = %s AND created_at > %s ORDER BY id DESC LIMIT 1"
+)
+
+
+def _django_datetime(value: datetime) -> str:
+    """How Django stores a DateTimeField in SQLite (naive UTC text), so ORM filters and order agree."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
+
 def _as_bytes(value: bytes | str | memoryview) -> bytes:
     if isinstance(value, str):
         return value.encode()
     return bytes(value)
+
+
+# --- tags and on-demand backups ------------------------------------------------------
+from .base import BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
+
+
+class _TooManyTags(Exception):
+    """Rolls back a tagging that would pass the per-resource limit."""
+
+
+class SQLiteRestoreSession(RestoreSession):
+    def __init__(self, conn: sqlite3.Connection, table: TableRecord, indexes: list[IndexRecord]) -> None:
+        self._conn = conn
+        self.table = table
+        self.indexes = indexes
+
+    async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]:
+        statement = sql.scan_items(after is not None, False)
+        return self._conn.execute(qmark(statement), (self.table.id, *(after or ()), limit)).fetchall()
+
+    async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
+                              pk: bytes, sk: bytes, body: bytes, size: int) -> None:
+        self._conn.execute(qmark(sql.UPSERT_INDEX_ENTRY), (index_id, index_hash, index_range, pk, sk, body, size))
+
+
+# --- DynamoDB Streams ------------------------------------------------------------------
+from .base import NewStream, StreamInfo, StreamRecordRow  # noqa: E402 - kept with the section that uses them
+
+_NO_SEQ = 1 << 62  # above every sequence number: "delete them all"

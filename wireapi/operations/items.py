@@ -88,6 +88,18 @@ async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, dec
     """Read the item with its row locked, let `decide` check conditions and build
     the new item (None deletes), and write it, all in one transaction."""
     backend = req.runtime.backend
+    if backend.compare_and_set_supported and not changes.needs_old_item(table):
+        # Only the item row changes (as for blind puts): read it unlocked and write it
+        # back only if it is unchanged, in one statement; if it changed, lock and redo.
+        raw = await backend.get_item(table.id, pk, sk)
+        old = orjson.loads(raw) if raw is not None else None
+        new, detail = decide(old)
+        if new is old or (new is None and old is None):
+            return WriteOutcome(old, new, detail)
+        body = orjson.dumps(new) if new is not None else None
+        size = values.item_size(new) if new is not None else 0
+        if await backend.compare_and_set(table.id, pk, sk, None if raw is None else bytes(raw), body, size):
+            return WriteOutcome(old, new, detail)
     for _ in range(_WRITE_RETRIES):
         try:
             async with backend.transaction() as txn:

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.conf import settings
 
-from storage.backends.base import TableExists, TableRecord
+from storage.backends.base import NewStream, TableExists, TableRecord
 
 from .. import errors
 from ..dispatch import Request
 from . import index_updates
+from . import tags as tags_ops  # CreateTable's Tags, DeleteTable's tags
 
 _INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
@@ -174,12 +175,21 @@ def _index_description(table_name: str, index: dict, *, global_index: bool, pay_
 def _stream_fields(name: str, spec: dict[str, Any] | None) -> dict[str, Any]:
     if not spec or not spec.get("StreamEnabled"):
         return {}
-    label = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}"
+    now = time.time()  # one reading, so seconds and milliseconds agree
+    label = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
     return {
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]},
         "LatestStreamLabel": label,
         "LatestStreamArn": f"{table_arn(name)}/stream/{label}",
     }
+
+
+def _new_stream(desc: dict[str, Any]) -> NewStream | None:
+    """The stream row for a description whose stream _stream_fields just enabled."""
+    if not desc.get("StreamSpecification", {}).get("StreamEnabled"):
+        return None
+    return NewStream(desc["LatestStreamArn"], desc["TableName"], desc["LatestStreamLabel"],
+                     desc["StreamSpecification"]["StreamViewType"], time.time(), desc["KeySchema"])
 
 
 def _validate_stream_spec(spec: dict[str, Any] | None) -> None:
@@ -245,6 +255,7 @@ async def describe(req: Request, record: TableRecord, status: str | None = None,
 async def create_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     validate_create(data)
     _validate_stream_spec(data.get("StreamSpecification"))
+    tag_pairs = tags_ops.validate_create_tags(data)
     name = data["TableName"]
     created_at = round(time.time(), 3)
     try:
@@ -254,7 +265,11 @@ async def create_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             name, initial_description(data, created_at), "ACTIVE", created_at, index_names)
     except TableExists:
         raise errors.table_in_use(name) from None
+    stream = _new_stream(record.description)
+    if stream is not None:
+        await req.runtime.backend.create_stream(record.id, stream)
     req.runtime.catalog.changed()
+    await tags_ops.tag_new_table(req, record.description["TableArn"], tag_pairs)
     return {"TableDescription": await describe(req, record, stats=False)}
 
 
@@ -280,8 +295,11 @@ async def delete_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             f"Resource cannot be deleted as it is currently protected against deletion. "
             f"Disable deletion protection first.")
     description = await describe(req, record, status="DELETING")
+    # Its streams stay readable for 24 hours, DISABLED and without a table.
+    await req.runtime.backend.detach_table_streams(record.id, time.time())
     await req.runtime.backend.drop_table(record.id)
     req.runtime.catalog.changed()
+    await tags_ops.forget_table(req, record.description["TableArn"])
     return {"TableDescription": description}
 
 
@@ -332,6 +350,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     if "DeletionProtectionEnabled" in data:
         desc["DeletionProtectionEnabled"] = bool(data["DeletionProtectionEnabled"])
         changed = True
+    stream_change: tuple[NewStream | None, bool] | None = None  # (stream to create, disable the current one)
     if "StreamSpecification" in data:
         spec = data["StreamSpecification"]
         _validate_stream_spec(spec)
@@ -342,8 +361,10 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             raise errors.ValidationException("Table already has no stream enabled")  # noqa: E501
         if spec.get("StreamEnabled"):
             desc.update(_stream_fields(name, spec))
+            stream_change = (_new_stream(desc), False)
         else:
             desc["StreamSpecification"] = {"StreamEnabled": False}
+            stream_change = (None, True)
         changed = True
     if "TableClass" in data:
         desc["TableClassSummary"] = {"TableClass": data["TableClass"]}
@@ -357,7 +378,10 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
     record.description = desc
-    await req.runtime.backend.save_table(record)
+    if stream_change is not None:  # the table and its stream rows change together
+        await req.runtime.backend.save_table_and_stream(record, *stream_change, time.time())
+    else:
+        await req.runtime.backend.save_table(record)
     req.runtime.catalog.changed()
     for index_id, index_name in backfills:
         index_updates.start_backfill(req.runtime, name, index_id, index_name)

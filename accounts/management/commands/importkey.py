@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.keys import AccessKeyError, import_access_key
 
+from ._policies import add_policy_options, attach_for_new_key, atomic, user_exists
+
 
 class Command(BaseCommand):
     help = ("Import an existing access key. The secret is read from stdin (prompted for without "
@@ -19,8 +21,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--secret-access-key", default=None,
             help="The secret on the command line. Avoid: it leaks into shell history and the process list.")
+        add_policy_options(parser)
 
-    def handle(self, *args, user: str, access_key_id: str, secret_access_key: str | None, **options) -> None:
+    def handle(self, *args, user: str, access_key_id: str, secret_access_key: str | None,
+               policies: list[str] | None = None, no_policy: bool = False, **options) -> None:
         secret = secret_access_key
         if secret is None:
             if sys.stdin.isatty():
@@ -31,7 +35,10 @@ class Command(BaseCommand):
         if not secret:
             raise CommandError("No secret access key given on stdin")
         try:
-            key = import_access_key(user, access_key_id, secret)
+            with atomic():
+                was_new = not user_exists(user)
+                key = import_access_key(user, access_key_id, secret)
+                attach_for_new_key(user, was_new, policies, no_policy)  # new users: AdministratorAccess
         except AccessKeyError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"USER={key.user.name}")

@@ -14,6 +14,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from extenddb_site.http_timeouts import DeadlineHttpToolsProtocol
 from extenddb_site.tls import ensure_self_signed
 from wireapi import background
 
@@ -30,9 +31,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    return dict(host=host, port=port, workers=workers, loop="uvloop", http="httptools",
+    # httptools with header/body deadlines against slow clients (extenddb_site.http_timeouts);
+    # limit_concurrency bounds connections and tasks per worker (503 past it).
+    return dict(host=host, port=port, workers=workers, loop="uvloop", http=DeadlineHttpToolsProtocol,
                 lifespan="on", log_level="warning", access_log=False, server_header=False,
-                timeout_keep_alive=75, timeout_graceful_shutdown=30, proxy_headers=False)
+                timeout_keep_alive=75, timeout_graceful_shutdown=settings.EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS,
+                limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False)
 
 
 def _serve_plaintext(host: str, port: int) -> None:

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""The request path's own cost, in process: no HTTP, no TLS, no load generator.
+
+Drives `wireapi.app.application` with a fake ASGI receive/send on a real
+database (a throw-away PostgreSQL database on 127.0.0.1:5432, or SQLite) and
+reports, per operation, the process CPU time per request (the Python cost:
+steadier than req/s on a shared machine), the wall time per request with one
+request in flight (latency: round trips), the rate with 16 in flight, and the
+database round trips per request (the times psycopg waits for the server to
+answer; fewer than one under concurrency when requests share statements).
+
+    .venv/bin/python bench/micro.py                       # PostgreSQL, every operation
+    .venv/bin/python bench/micro.py --backend sqlite --ops UpdateItem --requests 2000
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(ROOT))
+
+import orjson  # noqa: E402
+
+import servers  # noqa: E402
+import workload  # noqa: E402
+
+ENDPOINT = "https://127.0.0.1:8000"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    ap.add_argument("--ops", default=",".join(workload.OPERATIONS))
+    ap.add_argument("--items", type=int, default=10_000)
+    ap.add_argument("--partitions", type=int, default=100)
+    ap.add_argument("--requests", type=int, default=3000, help="requests per operation and concurrency")
+    ap.add_argument("--concurrency", default="1,16")
+    ap.add_argument("--rounds", type=int, default=3, help="repeat each measurement; the best round counts")
+    ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--profile", action="store_true",
+                    help="cProfile each operation's last run and print the top functions by self time")
+    return ap.parse_args(argv)
+
+
+def setup_environment(backend: str) -> tuple[dict, list]:
+    """A throw-away data dir (and PostgreSQL database), migrated, with one access key."""
+    data_dir = Path(tempfile.mkdtemp(prefix="extenddb-micro-"))
+    cleanup: list = [lambda: shutil.rmtree(data_dir, ignore_errors=True)]
+    env = {"EXTENDDB_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "extenddb_site.settings"}
+    os.environ.pop("DATABASE_URL", None)
+    if backend == "postgres":
+        name, url = servers.create_pg_database()
+        env["DATABASE_URL"] = url
+        cleanup.append(lambda: servers.drop_pg_database(name))
+    os.environ.update(env)
+    py = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run(py + ["migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    out = subprocess.run(py + ["createkey", "--user", "micro"], cwd=ROOT, check=True, capture_output=True,
+                         text=True).stdout
+    key = {"id": re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1),
+           "secret": re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)}
+    return key, cleanup
+
+
+class Driver:
+    def __init__(self, app, key: dict) -> None:
+        self.app = app
+        self.key = key
+        self.host = ENDPOINT.split("://", 1)[1].encode()
+
+    def build(self, op: str, body: dict) -> tuple[dict, bytes]:
+        headers, raw = workload.sign(ENDPOINT, self.key["id"], self.key["secret"], op, orjson.dumps(body))
+        scope = {"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
+                 "http_version": "1.1", "scheme": "https", "client": ("127.0.0.1", 50000),
+                 "server": ("127.0.0.1", 8000),
+                 "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers.items()]
+                 + [(b"content-length", str(len(raw)).encode())]}
+        return scope, raw
+
+    async def call(self, scope: dict, body: bytes) -> tuple[int, bytes]:
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        return sent[0]["status"], sent[1]["body"]
+
+
+async def run_pool(driver: Driver, pool: list[tuple[dict, bytes]], concurrency: int) -> dict:
+    errors: list[str] = []
+    queue = iter(pool)
+
+    async def worker() -> None:
+        for scope, body in queue:
+            status, out = await driver.call(scope, body)
+            if status != 200:
+                errors.append(f"{status} {out[:200]!r}")
+
+    waits_before = WAITS[0]
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    n = len(pool)
+    return {"requests": n, "errors": len(errors), "error_sample": errors[0] if errors else "",
+            "cpu_us": round(cpu / n * 1e6, 1), "wall_us": round(wall / n * 1e6, 1), "rps": round(n / wall),
+            "db_waits": round((WAITS[0] - waits_before) / n, 2)}
+
+
+WAITS = [0]
+
+
+def count_waits() -> None:
+    """Count the times psycopg waits to read the server's answer: one per round trip."""
+    try:
+        from psycopg import AsyncConnection
+        from psycopg.waiting import Wait
+    except ImportError:
+        return
+    original = AsyncConnection.wait
+
+    def counted(gen):
+        value = None
+        try:
+            while True:
+                state = gen.send(value)
+                if state == Wait.R:
+                    WAITS[0] += 1
+                value = yield state
+        except StopIteration as stop:
+            return stop.value
+
+    async def wait(self, gen, *args, **kwargs):
+        return await original(self, counted(gen), *args, **kwargs)
+
+    AsyncConnection.wait = wait
+
+
+async def main_async(args, key: dict) -> dict:
+    import django
+    django.setup()
+    from wireapi.app import application
+    count_waits()
+
+    driver = Driver(application, key)
+    status, out = await driver.call(*driver.build("CreateTable", {
+        "TableName": workload.TABLE,
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                 {"AttributeName": "sk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "BillingMode": "PAY_PER_REQUEST"}))
+    assert status == 200, out
+    ds = workload.DataSet(args.items, args.partitions)
+    load = [driver.build("BatchWriteItem", {"RequestItems": {workload.TABLE: [
+        {"PutRequest": {"Item": ds.item(i)}} for i in range(start, min(start + 25, ds.count))]}})
+        for start in range(0, ds.count, 25)]
+    t0 = time.perf_counter()
+    res = await run_pool(driver, load, 4)
+    assert not res["errors"], res
+    print(f"loaded {ds.count} items in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    import random
+    results: dict = {"backend": args.backend, "items": ds.count, "ops": {}}
+    for n, op in enumerate(args.ops.split(",")):
+        rng = random.Random(n)
+        results["ops"][op] = {}
+        for conc in (int(c) for c in args.concurrency.split(",")):
+            best = None
+            for _ in range(args.rounds):
+                pool = [driver.build(op, workload.request_body(op, ds, rng, seq)) for seq in range(args.requests)]
+                await run_pool(driver, pool[:50], conc)  # warm: statements prepared, caches filled
+                res = await run_pool(driver, pool[50:], conc)
+                if best is None or res["cpu_us"] < best["cpu_us"]:
+                    best = res
+            results["ops"][op][conc] = best
+            if args.profile:
+                import cProfile
+                import io
+                import pstats
+                pool = [driver.build(op, workload.request_body(op, ds, rng, seq)) for seq in range(args.requests)]
+                prof = cProfile.Profile()
+                prof.enable()
+                await run_pool(driver, pool, conc)
+                prof.disable()
+                out = io.StringIO()
+                pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+                print(out.getvalue()[-6000:], flush=True)
+            print(f"{op:>18} c={conc:<3} cpu {best['cpu_us']:>7} us/req  wall {best['wall_us']:>7} us/req  "
+                  f"{best['rps']:>6} req/s  round trips {best['db_waits']:>5}/req  errors {best['errors']}"
+                  + (f"  {best['error_sample']}" if best["errors"] else ""), flush=True)
+    from wireapi.runtime import shutdown
+    await shutdown()
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    key, cleanup = setup_environment(args.backend)
+    try:
+        try:
+            import uvloop  # the server's event loop
+            runner = uvloop.run
+        except ImportError:
+            runner = asyncio.run
+        results = runner(main_async(args, key))
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    finally:
+        for fn in reversed(cleanup):
+            fn()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

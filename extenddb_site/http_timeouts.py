@@ -1,0 +1,84 @@
+"""uvicorn's httptools protocol with deadlines against slow clients.
+
+uvicorn bounds only the idle time between keep-alive requests. A client that
+opens a connection and sends nothing, trickles its headers (slowloris) or
+sends headers and then trickles the body would hold a connection, and a
+concurrency slot, for ever. Here each request must deliver its headers within
+EXTENDDB_HEADER_TIMEOUT_SECONDS of its first byte (or of the connection
+opening) and its whole body within EXTENDDB_BODY_TIMEOUT_SECONDS of the
+headers; past that the connection is closed. The application sees a
+disconnect and answers nothing (wireapi.app never acts on a partial body).
+
+Graceful shutdown drops idle keep-alive connections at once (see shutdown()).
+
+`manage.py serve` passes this class as uvicorn's `http` protocol; the
+timeouts come from settings in each worker.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+def _timeouts() -> tuple[float, float]:
+    from django.conf import settings
+
+    return (float(getattr(settings, "EXTENDDB_HEADER_TIMEOUT_SECONDS", 10)),
+            float(getattr(settings, "EXTENDDB_BODY_TIMEOUT_SECONDS", 60)))
+
+
+class DeadlineHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout, self._body_timeout = _timeouts()
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self._header_timeout)  # a first request must come, and come whole
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:
+            self._arm(self._header_timeout)
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._arm(self._body_timeout)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown (SIGTERM): in-flight requests finish; idle connections go now.
+
+        uvicorn closes an idle TLS connection with close(), which waits up to 30 s
+        for the client's close_notify; pooled SDK connections never send one, so
+        shutdown would always take the full grace period. abort() drops them at
+        once (the SDK reconnects on its next call)."""
+        if self.cycle is None or self.cycle.response_complete:
+            self._disarm()
+            self.transport.abort()
+        else:
+            super().shutdown()

@@ -1,0 +1,91 @@
+"""Playwright against Debian's chromium (headless), signed in to the real server's admin.
+
+Never `playwright install`: the browser is the system's /usr/bin/chromium
+(bootstrap.py test installs it when running as root). Screenshots of every
+step go to test-artifacts/screenshots/ (CI keeps them).
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..server import ROOT, manage
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium; "
+                    "bootstrap.py test does it when run as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Admin:
+    """A web admin account, made the way an operator makes one."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username, self.password = username, password
+
+
+def create_admin(prefix: str = "root") -> Admin:
+    username = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    out = manage("createadmin", "--username", username).stdout
+    return Admin(username, re.search(r"ADMIN_PASSWORD=(\S+)", out).group(1))
+
+
+@pytest.fixture(scope="session")
+def admin_account(django_db_setup) -> Admin:
+    return create_admin()
+
+
+class Shots:
+    def __init__(self, test_name: str) -> None:
+        self.prefix = test_name
+        self.count = 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, page, step: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{step}.png"), full_page=True)
+
+
+@pytest.fixture
+def shot(request) -> Shots:
+    return Shots(request.node.name.removeprefix("test_"))
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator:
+    context = browser.new_context(ignore_https_errors=True, base_url=server.endpoint,
+                                  viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    # A Content-Security-Policy violation or a script error is a bug in an admin page.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def sign_in(page, admin: Admin) -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", admin.password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")

@@ -1,0 +1,301 @@
+"""The web admin, driven through a real browser against the real server.
+
+An operator signs in, creates a user and a policy, issues a key and reads its
+secret off the page; applications then use that key with boto3. Also: the
+table browser, login lockout and the access log's CSV export.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ..conftest import CLIENT_CONFIG
+from ..server import manage
+from .conftest import Admin, sign_in
+
+
+def _client(server, key_id: str, secret: str):
+    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key_id, aws_secret_access_key=secret,
+                        verify=server.ca_bundle, config=CLIENT_CONFIG)
+
+
+def _error_code(call) -> str | None:
+    try:
+        call()
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]
+    return None
+
+
+def _create_table(ddb, name: str) -> None:
+    ddb.create_table(TableName=name, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+
+
+def _policy_only(table: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "dynamodb:*",
+        "Resource": [f"arn:aws:dynamodb:*:*:table/{table}", f"arn:aws:dynamodb:*:*:table/{table}/*"]}]})
+
+
+def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
+    allowed, other = f"wards-{uuid.uuid4().hex[:8]}", f"billing-{uuid.uuid4().hex[:8]}"
+    _create_table(ddb, allowed)
+    _create_table(ddb, other)
+    user_name, policy_name = f"ward-app-{uuid.uuid4().hex[:6]}", f"WardsOnly-{uuid.uuid4().hex[:6]}"
+
+    sign_in(page, admin_account)
+    shot(page, "signed-in")
+
+    # A policy with a mistake is refused with the validator's problems, then fixed.
+    page.goto("/admin/accounts/policy/add/")
+    page.fill("#id_name", policy_name)
+    page.fill("#id_document", '{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe"}]}')
+    page.click("input[name=_save]")
+    assert page.locator(".errorlist").count() > 0
+    shot(page, "policy-invalid")
+    page.fill("#id_document", "{not json")
+    page.click("input[name=_save]")
+    assert "Enter a valid JSON" in page.inner_text(".errorlist")
+    page.fill("#id_document", _policy_only(allowed))
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/accounts/policy/")
+    shot(page, "policy-saved")
+
+    # The user, with the policy attached through the two-box selector.
+    page.goto("/admin/accounts/iamuser/add/")
+    page.fill("#id_name", user_name)
+    page.select_option("#id_policies_from", label=policy_name)
+    page.click("#id_policies_add")
+    page.click("input[name=_continue]")
+    page.wait_for_url("**/change/")
+    shot(page, "user-created")
+
+    # Issue a key: a confirmation, then the secret, once, on a page nothing may cache.
+    page.click("#create-access-key")
+    shot(page, "create-key-confirm")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click("#confirm")
+    assert "no-store" in posted.value.headers["cache-control"]
+    key_id = page.inner_text("#access-key-id").strip()
+    secret = page.inner_text("#secret-access-key").strip()
+    assert key_id.startswith("AKIA") and len(secret) == 40
+    shot(page, "key-shown-once")
+    page.click("text=Done")
+    assert secret not in page.content()  # the user's page lists the key, never the secret
+
+    app = _client(server, key_id, secret)
+    app.put_item(TableName=allowed, Item={"pk": {"S": "bed-1"}, "patient": {"S": "p-17"}})
+    assert app.get_item(TableName=allowed, Key={"pk": {"S": "bed-1"}})["Item"]["patient"] == {"S": "p-17"}
+    assert _error_code(lambda: app.get_item(TableName=other, Key={"pk": {"S": "x"}})) == "AccessDeniedException"
+
+    # Deactivate the key in the UI: the application is refused within seconds.
+    page.goto(f"/admin/accounts/accesskey/?q={key_id}")
+    page.check(f"input.action-select[value]")  # the one row the search found
+    page.select_option("select[name=action]", "deactivate")
+    page.click("button[name=index]")
+    assert "Deactivated 1 access key" in page.inner_text(".messagelist")
+    shot(page, "key-deactivated")
+    deadline = time.monotonic() + 10
+    code = None
+    while time.monotonic() < deadline:
+        code = _error_code(lambda: app.get_item(TableName=allowed, Key={"pk": {"S": "bed-1"}}))
+        if code == "UnrecognizedClientException":
+            break
+        time.sleep(0.25)
+    assert code == "UnrecognizedClientException"
+
+    # The change log names the key, never the secret.
+    page.goto("/admin/")
+    recent = page.inner_text("#recent-actions-module")
+    assert key_id in recent or user_name in recent
+    log = manage("shell", "-c", "from django.contrib.admin.models import LogEntry as L; "
+                                "print('\\n'.join(str(e.get_change_message()) for e in L.objects.all()))").stdout
+    assert f"Created access key {key_id}" in log and f"Deactivated access key {key_id}" in log
+    assert secret not in log
+    assert not page.console_errors, page.console_errors
+
+
+def test_rotate_key(page, shot, server, ddb, admin_account):
+    table = f"rotate-{uuid.uuid4().hex[:8]}"
+    _create_table(ddb, table)
+    sign_in(page, admin_account)
+    page.goto("/admin/accounts/iamuser/add/")
+    user_name = f"rot-{uuid.uuid4().hex[:6]}"
+    page.fill("#id_name", user_name)
+    page.select_option("#id_policies_from", label="AdministratorAccess")
+    page.click("#id_policies_add")
+    page.click("input[name=_continue]")
+    page.click("#create-access-key")
+    page.click("#confirm")
+    old_id, old_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
+
+    page.goto(f"/admin/accounts/accesskey/?q={old_id}")
+    page.click(f"text={old_id}")
+    page.click("#rotate-access-key")
+    page.click("#confirm")
+    new_id, new_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
+    assert new_id != old_id and new_secret != old_secret
+    assert old_id in page.inner_text("#content-main")  # says which key was deactivated
+    shot(page, "rotated")
+    _client(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
+    assert _error_code(lambda: _client(server, old_id, old_secret).put_item(
+        TableName=table, Item={"pk": {"S": "a"}})) == "UnrecognizedClientException"
+
+
+def test_table_browser(page, shot, server, ddb, admin_account):
+    name = f"patients-{uuid.uuid4().hex[:8]}"
+    sign_in(page, admin_account)
+    page.click("#table-browser-link")
+    page.click("#create-table")
+    page.fill("#id_table_name", name)
+    page.fill("#id_partition_key", "mrn")
+    page.fill("#id_sort_key", "visit")
+    page.select_option("#id_sort_key_type", "N")
+    shot(page, "create-table")
+    page.click("input[type=submit][value='Create table']")
+    page.wait_for_url(f"**/admin/tables/t/{name}/")
+    assert page.inner_text("#table-status") == "ACTIVE"
+    assert ddb.describe_table(TableName=name)["Table"]["KeySchema"][1] == {"AttributeName": "visit", "KeyType": "RANGE"}
+
+    # Creating a table that exists shows DynamoDB's error on the form.
+    page.goto("/admin/tables/create/")
+    page.fill("#id_table_name", name)
+    page.click("input[type=submit][value='Create table']")
+    assert "ResourceInUseException" in page.inner_text("#content-main")
+
+    # A new item; then one that PutItem refuses (the error shown, nothing written).
+    page.goto(f"/admin/tables/t/{name}/item/new/")
+    page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "B2"}}))
+    page.click("#save-item")
+    page.wait_for_url("**/item/?*")
+    shot(page, "item-created")
+    assert ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})["Item"]["ward"] == {"S": "B2"}
+    page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "age": {"N": "forty"}}))
+    page.click("#save-item")
+    assert "ValidationException" in page.inner_text(".errorlist")
+    shot(page, "item-invalid")
+    page.fill("#id_item", "{oops")
+    page.click("#save-item")
+    assert "Not valid JSON" in page.inner_text(".errorlist")
+
+    # Edit: the change is what boto3 reads back.
+    page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "ICU"}}))
+    page.click("#save-item")
+    assert "Saved the item" in page.inner_text(".messagelist")
+    item = ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})["Item"]
+    assert item == {"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "ICU"}}
+    assert json.loads(page.inner_text("#item-json"))["ward"] == {"S": "ICU"}
+
+    # Items written by an application page through Scan and are found by Query.
+    for visit in range(2, 14):
+        ddb.put_item(TableName=name, Item={"mrn": {"S": "M-100"}, "visit": {"N": str(visit)}})
+    page.goto(f"/admin/tables/t/{name}/?size=10")
+    assert page.locator("#items tbody tr").count() == 10
+    shot(page, "scan-page-1")
+    page.click("#next-page")
+    assert page.locator("#items tbody tr").count() == 3
+    page.goto(f"/admin/tables/t/{name}/query/")
+    page.fill("#id_partition_value", "M-100")
+    page.select_option("#id_sort_operator", "between")
+    page.fill("#id_sort_value", "3")
+    page.fill("#id_sort_value2", "5")
+    page.click("input[type=submit][value=Query]")
+    assert [c.strip() for c in page.locator("#items tbody tr td.key:nth-child(2)").all_inner_texts()] == ["3", "4", "5"]
+    shot(page, "query")
+    page.goto(f"/admin/tables/t/{name}/query/?partition_value=M-100&sort_operator=%3E&sort_value=x")
+    assert "not a valid" in page.inner_text("#browser-error").lower() or "ValidationException" in page.inner_text("#browser-error")
+
+    # Look up by key, delete the item.
+    page.goto(f"/admin/tables/t/{name}/")
+    page.fill("#lookup-form input[name=hash]", "M-100")
+    page.fill("#lookup-form input[name=range]", "1")
+    page.click("#lookup-form input[type=submit]")
+    page.click("#delete-item")
+    page.click("#confirm-delete-item")
+    assert "Deleted the item" in page.inner_text(".messagelist")
+    assert "Item" not in ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})
+
+    # Delete the table: the typed name must match.
+    page.click("#delete-table")
+    page.fill("#id_confirm_name", "wrong")
+    page.click("#confirm-delete")
+    assert "does not match" in page.inner_text(".errorlist")
+    page.fill("#id_confirm_name", name)
+    shot(page, "delete-table")
+    page.click("#confirm-delete")
+    page.wait_for_url("**/admin/tables/")
+    assert _error_code(lambda: ddb.describe_table(TableName=name)) == "ResourceNotFoundException"
+    assert not page.console_errors, page.console_errors
+
+
+def test_table_browser_needs_staff(page, server):
+    page.goto("/admin/tables/")
+    assert "/admin/login/" in page.url
+    response = page.request.post("/admin/tables/create/", data={"table_name": "x"})
+    assert response.status == 403  # no CSRF token, no session: refused before anything runs
+
+
+def test_login_lockout(page, shot, admin_account):
+    victim = Admin(f"nurse-{uuid.uuid4().hex[:6]}", "correct horse battery staple 42")
+    manage("createadmin", "--username", victim.username, "--password-stdin", input=victim.password + "\n")
+    page.goto("/admin/login/")
+    for attempt in range(5):
+        page.fill("#id_username", victim.username)
+        page.fill("#id_password", f"guess-{attempt}")
+        page.click("input[type=submit]")
+        if attempt < 4:
+            assert page.locator(".errornote").count() == 1
+    shot(page, "locked-out")
+    assert page.locator("#lockout").count() == 1
+    # Locked: even the right password is refused now.
+    page.goto("/admin/login/")
+    page.fill("#id_username", victim.username)
+    page.fill("#id_password", victim.password)
+    page.click("input[type=submit]")
+    assert page.locator("#lockout").count() == 1
+    assert "/admin/login/" in page.url
+    # Other administrators are not locked out with them.
+    sign_in(page, admin_account)
+
+
+def test_access_log_csv_export(page, shot, admin_account, server, ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "a"}})
+    # Entries as the access-log writer stores them; one looks like a spreadsheet formula.
+    manage("shell", "-c", (
+        "from django.utils import timezone; from storage.models import AccessLogEntry as E; "
+        f"E.objects.create(time=timezone.now(), principal='=HYPERLINK(\"x\")', access_key_id='AKIATEST', "
+        f"operation='PutItem', table_name='{hash_table}', outcome='OK', source='127.0.0.1', request_id='r1'); "
+        f"E.objects.create(time=timezone.now(), principal='clinic', access_key_id='AKIATEST', "
+        f"operation='GetItem', table_name='{hash_table}', outcome='AccessDeniedException', source='127.0.0.1', "
+        "request_id='r2')"))
+    sign_in(page, admin_account)
+    page.goto(f"/admin/storage/accesslogentry/?q={hash_table}")
+    assert page.locator("#result_list tbody tr").count() >= 2
+    shot(page, "access-log")
+    page.goto(f"/admin/storage/accesslogentry/?q={hash_table}&outcome=AccessDeniedException")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    assert rows[0][:6] == ["time", "principal", "access_key_id", "operation", "table_name", "outcome"]
+    assert all(r[4] == hash_table and r[5] == "AccessDeniedException" for r in rows[1:]) and len(rows) >= 2
+    page.goto(f"/admin/storage/accesslogentry/?q={hash_table}")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text  # never a live formula
+    # The admin action exports the ticked rows only.
+    page.locator("#result_list tbody input.action-select").first.check()
+    page.select_option("select[name=action]", "export_csv")
+    with page.expect_download() as download:
+        page.click("button[name=index]")
+    rows = list(csv.reader(open(download.value.path(), encoding="utf-8")))
+    assert len(rows) == 2 and rows[1][4] == hash_table

@@ -1,0 +1,391 @@
+"""On-demand backups (CreateBackup, DescribeBackup, ListBackups, DeleteBackup,
+RestoreTableFromBackup) and the continuous-backup settings.
+
+A backup is a consistent copy of a table's description and items, made in
+one transaction inside the database (INSERT … SELECT); a restore creates the
+new table, copies the items back the same way and rebuilds index entries,
+also in one transaction, so the new table appears complete or not at all.
+Both finish before the call returns: a backup is AVAILABLE and a restored
+table ACTIVE at once.
+
+Point-in-time restore is not offered (no item history is kept):
+RestoreTableToPointInTime answers UnknownOperationException. The PITR
+setting itself is stored (description["_pitr"]) and reported, because
+ExportTableToPointInTime reads it.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import time
+from typing import Any
+
+import orjson
+from django.conf import settings
+
+from storage.backends.base import BackupGone, BackupRecord, TableExists, TableRecord
+
+from .. import errors, indexes
+from ..catalog import key_schema
+from ..dispatch import Request
+from .tables import describe, initial_description, table_name_of, validate_create
+
+_INVALID_REQUEST = "Invalid Request: "
+_BACKUP_ARN = re.compile(
+    r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):table/[^/]+/backup/(?P<id>[^/]+)")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+DEFAULT_LIST_LIMIT = 100
+DEFAULT_RECOVERY_DAYS = 35
+REBUILD_PAGE = 500
+
+
+def backup_arn(table_arn: str, created_at: float) -> str:
+    """DynamoDB's form: <table ARN>/backup/<epoch milliseconds, 14 digits>-<8 hex digits>."""
+    return f"{table_arn}/backup/{round(created_at * 1000):014d}-{os.urandom(4).hex()}"
+
+
+def _cursor(arn: str) -> tuple[float, str]:
+    """ExclusiveStartBackupArn is a pure position (creation time, ARN): it need not
+    name a backup that still exists."""
+    match = _BACKUP_ARN.fullmatch(arn)
+    stamp = re.match(r"(\d+)-", match.group("id")) if match else None
+    if stamp is None:
+        raise errors.ValidationException("Invalid Backup ARN")
+    return int(stamp.group(1)) / 1000, _local(arn)
+
+
+def _table_not_found(name: str) -> errors.TableNotFound:
+    return errors.TableNotFound(f"Table not found: {name}")
+
+
+async def _table(req: Request, name_or_arn: str) -> TableRecord:
+    name = table_name_of(name_or_arn)
+    record = await req.runtime.catalog.get(name)
+    if record is None or record.status == "DELETING":
+        raise _table_not_found(name)
+    return record
+
+
+def _local(arn: str) -> str:
+    """DynamoDB ignores the region part of a backup ARN: look it up as this server's."""
+    parts = arn.split(":", 4)
+    parts[3] = settings.EXTENDDB_REGION
+    return ":".join(parts)
+
+
+def _check_backup_arn(arn: str) -> None:
+    match = _BACKUP_ARN.fullmatch(arn)
+    if match is None:
+        raise errors.ValidationException("Invalid Backup ARN")
+    region = match.group("region")
+    if (match.group("partition") != "aws" or match.group("service") != "dynamodb"
+            or not (region == settings.EXTENDDB_REGION or _REGION.fullmatch(region))):
+        raise _invalid("BackupArn is not valid")
+    if match.group("account") != settings.EXTENDDB_ACCOUNT_ID:
+        raise errors.AccessDenied("Access is denied")
+
+
+async def _backup(req: Request, arn: str) -> BackupRecord:
+    _check_backup_arn(arn)
+    backup = await req.runtime.backend.load_backup(_local(arn))
+    if backup is None or backup.status != "AVAILABLE":
+        raise errors.BackupNotFound(f"Backup not found: {arn}")
+    return backup
+
+
+# --- shapes of the answers ---------------------------------------------------------
+
+def _billing_mode(description: dict[str, Any]) -> str:
+    return description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+
+
+def _throughput(spec: dict[str, Any] | None) -> dict[str, Any]:
+    spec = spec or {}
+    return {"ReadCapacityUnits": spec.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": spec.get("WriteCapacityUnits", 0)}
+
+
+def _details(backup: BackupRecord, status: str | None = None) -> dict[str, Any]:
+    return {
+        "BackupArn": backup.arn,
+        "BackupName": backup.name,
+        "BackupSizeBytes": backup.size,
+        "BackupStatus": status or backup.status,
+        "BackupType": "USER",
+        "BackupCreationDateTime": backup.created_at,
+    }
+
+
+def _source_table(backup: BackupRecord) -> dict[str, Any]:
+    desc = backup.description
+    return {
+        "TableName": backup.table_name,
+        "TableId": desc.get("TableId", ""),
+        "TableArn": backup.table_arn,
+        "TableSizeBytes": backup.size,
+        "KeySchema": desc["KeySchema"],
+        "TableCreationDateTime": desc["CreationDateTime"],
+        "ProvisionedThroughput": _throughput(desc.get("ProvisionedThroughput")),
+        "ItemCount": backup.item_count,
+        "BillingMode": _billing_mode(desc),
+    }
+
+
+def _index_info(index: dict[str, Any], with_throughput: bool) -> dict[str, Any]:
+    out = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+    if with_throughput:
+        out["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
+    return out
+
+
+def _features(backup: BackupRecord) -> dict[str, Any]:
+    desc = backup.description
+    out: dict[str, Any] = {}
+    if desc.get("LocalSecondaryIndexes"):
+        out["LocalSecondaryIndexes"] = [_index_info(i, False) for i in desc["LocalSecondaryIndexes"]]
+    if desc.get("GlobalSecondaryIndexes"):
+        out["GlobalSecondaryIndexes"] = [_index_info(i, True) for i in desc["GlobalSecondaryIndexes"]]
+    # Streams and TTL are recorded only when enabled (a plain table's features are {}).
+    if desc.get("StreamSpecification", {}).get("StreamEnabled"):
+        out["StreamDescription"] = desc["StreamSpecification"]
+    ttl = desc.get("_ttl") or {}
+    if ttl.get("TimeToLiveStatus") == "ENABLED":
+        out["TimeToLiveDescription"] = {k: v for k, v in ttl.items() if k in ("AttributeName", "TimeToLiveStatus")}
+    return out
+
+
+def _description(backup: BackupRecord, status: str | None = None) -> dict[str, Any]:
+    return {"BackupDetails": _details(backup, status), "SourceTableDetails": _source_table(backup),
+            "SourceTableFeatureDetails": _features(backup)}
+
+
+def _summary(backup: BackupRecord) -> dict[str, Any]:
+    return {
+        "TableName": backup.table_name,
+        "TableId": backup.description.get("TableId", ""),
+        "TableArn": backup.table_arn,
+        "BackupArn": backup.arn,
+        "BackupName": backup.name,
+        "BackupCreationDateTime": backup.created_at,
+        "BackupStatus": backup.status,
+        "BackupType": "USER",
+        "BackupSizeBytes": backup.size,
+    }
+
+
+# --- on-demand backups -------------------------------------------------------------
+
+async def create_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    record = await _table(req, data["TableName"])
+    table_arn = record.description["TableArn"]
+    created_at = round(time.time(), 3)
+    backup = await req.runtime.backend.create_backup(
+        record.id, backup_arn(table_arn, created_at), data["BackupName"], record.name, table_arn, created_at)
+    if backup is None:  # deleted meanwhile
+        raise _table_not_found(record.name)
+    return {"BackupDetails": _details(backup)}
+
+
+async def describe_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    return {"BackupDescription": _description(await _backup(req, data["BackupArn"]))}
+
+
+async def delete_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    backup = await _backup(req, data["BackupArn"])
+    await req.runtime.backend.delete_backup(backup.id)
+    return {"BackupDescription": _description(backup, "DELETED")}
+
+
+async def list_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    lower, upper = data.get("TimeRangeLowerBound"), data.get("TimeRangeUpperBound")
+    if lower is not None and upper is not None and lower > upper:
+        raise errors.ValidationException(
+            "One or more parameter values were invalid: Time range lower bound must be less than or "
+            "equal to upper bound")
+    # Only user (on-demand) backups exist here.
+    if data.get("BackupType", "USER") not in ("USER", "ALL"):
+        return {"BackupSummaries": []}
+    table_name = table_name_of(data["TableName"]) if data.get("TableName") else None
+    limit = data.get("Limit", DEFAULT_LIST_LIMIT)
+    start = data.get("ExclusiveStartBackupArn")
+    rows = await req.runtime.backend.list_backups(table_name, lower, upper, _cursor(start) if start else None,
+                                                  limit + 1)
+    out: dict[str, Any] = {"BackupSummaries": [_summary(b) for b in rows[:limit]]}
+    if len(rows) > limit:
+        out["LastEvaluatedBackupArn"] = rows[limit - 1].arn
+    return out
+
+
+# --- restore -----------------------------------------------------------------------
+
+def _invalid(detail: str) -> errors.ValidationException:
+    return errors.ValidationException(_INVALID_REQUEST + detail)
+
+
+def _no_such_index(name: str) -> errors.ValidationException:
+    return _invalid(f"Index {name} does not match a secondary index that existed in the source table and "
+                    "cannot be created during the restore operation")
+
+
+def _chosen_indexes(source: list[dict[str, Any]], override: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The source's indexes or, when overridden, the listed ones: each must match a
+    source index's key schema and projection (its name may change); [] drops all."""
+    if override is None:
+        return [copy.deepcopy(i) for i in source]
+    for index in override:
+        if not any(_same_projection(index["Projection"], s["Projection"]) and index["KeySchema"] == s["KeySchema"]
+                   for s in source):
+            raise _no_such_index(index["IndexName"])
+    return [copy.deepcopy(i) for i in override]
+
+
+def _same_projection(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a.get("ProjectionType") == b.get("ProjectionType")
+            and sorted(a.get("NonKeyAttributes", [])) == sorted(b.get("NonKeyAttributes", [])))
+
+
+def restore_request(backup: BackupRecord, data: dict[str, Any]) -> dict[str, Any]:
+    """The CreateTable request that makes the restored table: the backup's keys, billing
+    and indexes with the overrides applied. As in DynamoDB, streams, TTL, PITR, tags,
+    deletion protection and table class are not restored."""
+    source = backup.description
+    billing_override = data.get("BillingModeOverride")
+    throughput_override = data.get("ProvisionedThroughputOverride")
+    if billing_override == "PAY_PER_REQUEST" and throughput_override:
+        raise _invalid("Cannot override ProvisionedThroughput if BillingMode is overridden to PAY_PER_REQUEST")
+    if billing_override == "PROVISIONED" and not throughput_override:
+        raise _invalid("Must override ProvisionedThroughput if BillingMode is overridden to PROVISIONED")
+    billing = billing_override or _billing_mode(source)
+    if throughput_override and billing != "PROVISIONED":
+        raise _invalid("Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED")
+
+    request: dict[str, Any] = {"TableName": data["TargetTableName"], "KeySchema": source["KeySchema"],
+                               "BillingMode": billing}
+    if billing == "PROVISIONED":
+        request["ProvisionedThroughput"] = _throughput(throughput_override or source.get("ProvisionedThroughput"))
+    lsis = _chosen_indexes(source.get("LocalSecondaryIndexes", []), data.get("LocalSecondaryIndexOverride"))
+    gsis = _chosen_indexes(source.get("GlobalSecondaryIndexes", []), data.get("GlobalSecondaryIndexOverride"))
+    overridden = data.get("GlobalSecondaryIndexOverride") is not None
+    for gsi in gsis:
+        throughput = gsi.pop("ProvisionedThroughput", None)
+        if billing == "PAY_PER_REQUEST":
+            if overridden and throughput:
+                raise _invalid("Cannot override ProvisionedThroughput if BillingMode is overridden to "
+                               f"PAY_PER_REQUEST for index {gsi['IndexName']}")
+            continue
+        throughput = _throughput(throughput)
+        if not throughput["ReadCapacityUnits"] or not throughput["WriteCapacityUnits"]:
+            raise _invalid(f"Must specify provisioned throughput for index {gsi['IndexName']}")
+        gsi["ProvisionedThroughput"] = throughput
+    for index in lsis + gsis:
+        for key in ("IndexStatus", "IndexArn", "ItemCount", "IndexSizeBytes", "Backfilling"):
+            index.pop(key, None)
+    if lsis:
+        request["LocalSecondaryIndexes"] = lsis
+    if gsis:
+        request["GlobalSecondaryIndexes"] = gsis
+    used = {k["AttributeName"] for k in source["KeySchema"]}
+    for index in lsis + gsis:
+        used.update(k["AttributeName"] for k in index["KeySchema"])
+    request["AttributeDefinitions"] = [d for d in source["AttributeDefinitions"] if d["AttributeName"] in used]
+    return request
+
+
+async def restore_table_from_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    backup = await _backup(req, data["BackupArn"])
+    target = data["TargetTableName"]
+    if await req.runtime.catalog.get(target) is not None:
+        raise errors.TableAlreadyExists(f"Table already exists: {target}")
+    request = restore_request(backup, data)
+    validate_create(request)
+    created_at = round(time.time(), 3)
+    description = initial_description(request, created_at)
+    description["RestoreSummary"] = {
+        "SourceBackupArn": backup.arn,
+        "SourceTableArn": backup.table_arn,
+        "RestoreDateTime": created_at,
+        "RestoreInProgress": False,  # the copy is done before this call returns
+    }
+    index_names = [(i["IndexName"], "LSI") for i in request.get("LocalSecondaryIndexes", [])]
+    index_names += [(i["IndexName"], "GSI") for i in request.get("GlobalSecondaryIndexes", [])]
+    backend = req.runtime.backend
+    try:
+        async with backend.restore_backup(backup.id, target, description, created_at, index_names) as session:
+            if session.indexes:
+                await _rebuild_indexes(session, description)
+    except TableExists:
+        raise errors.TableAlreadyExists(f"Table already exists: {target}") from None
+    except BackupGone:
+        raise errors.BackupNotFound(f"Backup not found: {backup.arn}") from None
+    req.runtime.catalog.changed()
+    record = await req.runtime.catalog.get(target)
+    assert record is not None
+    return {"TableDescription": await describe(req, record)}
+
+
+async def _rebuild_indexes(session: Any, description: dict[str, Any]) -> None:
+    """Index every restored item, inside the restore's transaction."""
+    specs = indexes.build_specs(description, key_schema(description), {r.name: r for r in session.indexes})
+    after = None
+    while True:
+        rows = await session.scan(after, REBUILD_PAGE)
+        if not rows:
+            return
+        for hash_key, range_key, body, _ in rows:
+            await indexes.maintain(session, specs, hash_key, range_key, None, orjson.loads(body))
+        after = (rows[-1][0], rows[-1][1])
+
+
+# --- continuous backups ------------------------------------------------------------
+
+def _continuous(description: dict[str, Any]) -> dict[str, Any]:
+    pitr = description.get("_pitr") or {"PointInTimeRecoveryStatus": "DISABLED"}
+    out: dict[str, Any] = {"PointInTimeRecoveryStatus": pitr["PointInTimeRecoveryStatus"]}
+    if out["PointInTimeRecoveryStatus"] == "ENABLED":
+        out["EarliestRestorableDateTime"] = pitr["EarliestRestorableDateTime"]
+        out["LatestRestorableDateTime"] = round(time.time(), 3)
+        out["RecoveryPeriodInDays"] = pitr.get("RecoveryPeriodInDays", DEFAULT_RECOVERY_DAYS)
+    # On-demand backups are always available, so ContinuousBackupsStatus is ENABLED.
+    return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": out}
+
+
+async def describe_continuous_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    record = await _table(req, data["TableName"])
+    return {"ContinuousBackupsDescription": _continuous(record.description)}
+
+
+async def update_continuous_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    spec = data["PointInTimeRecoverySpecification"]
+    enabled = spec["PointInTimeRecoveryEnabled"]
+    days = spec.get("RecoveryPeriodInDays")
+    if not enabled and days is not None:
+        raise _invalid("Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.")
+    record = await _table(req, data["TableName"])
+    desc = copy.deepcopy(record.description)
+    current = desc.get("_pitr") or {}
+    if enabled:
+        was_enabled = current.get("PointInTimeRecoveryStatus") == "ENABLED"
+        desc["_pitr"] = {
+            "PointInTimeRecoveryStatus": "ENABLED",
+            "EarliestRestorableDateTime": (current["EarliestRestorableDateTime"] if was_enabled
+                                           else round(time.time(), 3)),
+            "RecoveryPeriodInDays": days or current.get("RecoveryPeriodInDays") or DEFAULT_RECOVERY_DAYS,
+        }
+    else:
+        desc["_pitr"] = {"PointInTimeRecoveryStatus": "DISABLED"}
+    record.description = desc
+    await req.runtime.backend.save_table(record)
+    req.runtime.catalog.changed()
+    return {"ContinuousBackupsDescription": _continuous(desc)}
+
+
+HANDLERS = {
+    "CreateBackup": create_backup,
+    "DescribeBackup": describe_backup,
+    "ListBackups": list_backups,
+    "DeleteBackup": delete_backup,
+    "RestoreTableFromBackup": restore_table_from_backup,
+    "DescribeContinuousBackups": describe_continuous_backups,
+    "UpdateContinuousBackups": update_continuous_backups,
+}

@@ -1,0 +1,287 @@
+"""ExecuteStatement, BatchExecuteStatement and ExecuteTransaction (PartiQL).
+
+Parsing and translation live in wireapi.partiql; reads run through the Query /
+Scan page loop and writes through items.write_item / write_many."""
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import orjson
+
+from storage.backends import Transaction
+
+from .. import capacity, errors, values
+from ..dispatch import Request
+from ..partiql import ast, parse
+from ..partiql.errors import (
+    BATCH_DUPLICATES, BATCH_MIXED, PARAMETER_COUNT, TRANSACTION_DUPLICATES, TRANSACTION_MIXED,
+    unsupported,
+)
+from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
+from ..partiql.translate import check_parameter_numbers
+from ..partiql.writes import EXISTS_NEEDS_CONDITION, prepare_write
+from .items import PreparedWrite, WriteOutcome, WritesFailed, run_write, write_many, write_response
+from .transact import TOKEN_SECONDS
+
+# Short error codes of BatchStatementError and CancellationReason.
+_SHORT_CODES = {"ValidationException": "ValidationError", "ConditionalCheckFailedException": "ConditionalCheckFailed",
+                "DuplicateItemException": "DuplicateItem", "ResourceNotFoundException": "ResourceNotFound",
+                "TransactionConflictException": "TransactionConflict", "AccessDeniedException": "AccessDenied",
+                "ItemCollectionSizeLimitExceededException": "ItemCollectionSizeLimitExceeded"}
+
+
+def _short_code(exc: errors.DynamoDBError) -> str:
+    return _SHORT_CODES.get(exc.type_name.rpartition("#")[2], "InternalServerError")
+
+
+def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
+    if len(given or ()) != expected:
+        raise errors.ValidationException(PARAMETER_COUNT)
+    for av in given or ():
+        check_parameter_numbers(av)
+    return [values.validate_value(av) for av in given or ()]
+
+
+def _parsed(entry: dict[str, Any]) -> tuple[ast.Statement, list[dict[str, Any]]]:
+    stmt, count = parse(entry["Statement"])
+    return stmt, _parameters(entry.get("Parameters"), count)
+
+
+def _item_units(write: PreparedWrite, outcome: WriteOutcome, transactional: bool = False) -> float:
+    size = max(values.item_size(outcome.new) if outcome.new else 0,
+               values.item_size(outcome.old) if outcome.old else 0)
+    return capacity.write_units(size, transactional)
+
+
+def _table_capacity(data: dict[str, Any], units: dict[str, float], kind: str | None) -> list[dict[str, Any]] | None:
+    """ConsumedCapacity per table; `kind` adds ReadCapacityUnits/WriteCapacityUnits (transactions)."""
+    mode = data.get("ReturnConsumedCapacity")
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    out = []
+    for name, total in units.items():
+        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": total}
+        if kind:
+            entry[kind] = total
+        if mode == "INDEXES":
+            entry["Table"] = {"CapacityUnits": total, **({kind: total} if kind else {})}
+        out.append(entry)
+    return out
+
+
+# --- ExecuteStatement -------------------------------------------------------------
+
+async def execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    stmt, params = _parsed(data)
+    if isinstance(stmt, ast.Select):
+        plan = await prepare_select(req, data["Statement"], stmt, params, data)
+        return await run_select(req, plan, data.get("NextToken"))
+    if isinstance(stmt, ast.Exists):
+        raise unsupported("EXISTS is only supported in ExecuteTransaction")
+    write = await prepare_write(req, stmt, params, data)
+    response = write_response(data, write, await run_write(req, write))
+    out: dict[str, Any] = {"Items": [response["Attributes"]] if "Attributes" in response else []}
+    if "ConsumedCapacity" in response:
+        out["ConsumedCapacity"] = response["ConsumedCapacity"]
+    return out
+
+
+# --- BatchExecuteStatement -----------------------------------------------------------
+
+def _error_entry(exc: errors.DynamoDBError) -> dict[str, Any]:
+    error: dict[str, Any] = {"Code": _short_code(exc), "Message": exc.message}
+    if "Item" in exc.extra:
+        error["Item"] = exc.extra["Item"]
+    return {"Error": error}
+
+
+async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    entries = data["Statements"]
+    parsed: list[tuple[ast.Statement, list[dict[str, Any]]] | errors.DynamoDBError] = []
+    for entry in entries:
+        try:
+            parsed.append(_parsed(entry))
+        except errors.DynamoDBError as exc:  # reported for that statement; the others still run
+            parsed.append(exc)
+    if len({ast.is_read(p[0]) for p in parsed if not isinstance(p, errors.DynamoDBError)}) > 1:
+        raise errors.ValidationException(BATCH_MIXED)
+
+    prepared: list[PreparedGet | PreparedWrite | errors.DynamoDBError] = []
+    for entry, item in zip(entries, parsed):
+        if isinstance(item, errors.DynamoDBError):
+            prepared.append(item)
+            continue
+        stmt, params = item
+        try:
+            if isinstance(stmt, ast.Select):
+                prepared.append(await prepare_get(req, stmt, params, "BatchExecuteStatement"))
+            elif isinstance(stmt, ast.Exists):
+                raise unsupported("EXISTS is only supported in ExecuteTransaction")
+            else:
+                prepared.append(await prepare_write(req, stmt, params, entry))
+        except errors.DynamoDBError as exc:
+            prepared.append(exc)
+    seen: set[tuple[int, bytes, bytes]] = set()
+    for p in prepared:
+        if not isinstance(p, errors.DynamoDBError):
+            if (p.table.id, p.pk, p.sk) in seen:
+                raise errors.ValidationException(BATCH_DUPLICATES)
+            seen.add((p.table.id, p.pk, p.sk))
+
+    responses: list[dict[str, Any]] = []
+    units: dict[str, float] = {}
+    backend = req.runtime.backend
+    for entry, p in zip(entries, prepared):
+        if isinstance(p, errors.DynamoDBError):
+            responses.append(_error_entry(p))
+            continue
+        try:
+            if isinstance(p, PreparedGet):
+                raw = await backend.get_item(p.table.id, p.pk, p.sk)
+                size = values.item_size(orjson.loads(raw)) if raw is not None else 0
+                units[p.table.name] = units.get(p.table.name, 0.0) + capacity.read_units(
+                    size, bool(entry.get("ConsistentRead")))
+                response: dict[str, Any] = {"TableName": p.table.name}
+                found = p.result(raw)
+                if found is not None:
+                    response["Item"] = found
+            else:
+                outcome = await run_write(req, p)
+                units[p.table.name] = units.get(p.table.name, 0.0) + _item_units(p, outcome)
+                response = {"TableName": p.table.name}
+                returned = write_response({}, p, outcome).get("Attributes")  # RETURNING
+                if returned is not None:
+                    response["Item"] = returned
+        except errors.DynamoDBError as exc:
+            response = _error_entry(exc)
+        responses.append(response)
+    out: dict[str, Any] = {"Responses": responses}
+    consumed = _table_capacity(data, units, None)
+    if consumed:
+        out["ConsumedCapacity"] = consumed
+    return out
+
+
+# --- ExecuteTransaction ---------------------------------------------------------------
+
+def _in_statement(index: int, exc: errors.DynamoDBError) -> errors.DynamoDBError:
+    if isinstance(exc, errors.ValidationException):
+        return errors.ValidationException(f"Validation failed in TransactStatements[{index}]: {exc.message}")
+    return exc
+
+
+def _cancelled(failures: list[Any]) -> errors.TransactionCanceled:
+    reasons: list[dict[str, Any]] = []
+    for failure in failures:
+        if failure is None:
+            reasons.append({"Code": "None"})
+            continue
+        exc, _ = failure
+        reason: dict[str, Any] = {"Code": _short_code(exc), "Message": exc.message}
+        if "Item" in exc.extra:
+            reason["Item"] = exc.extra["Item"]
+        reasons.append(reason)
+    codes = ", ".join(r["Code"] for r in reasons)
+    return errors.TransactionCanceled(
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        CancellationReasons=reasons)
+
+
+async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    token = data.get("ClientRequestToken")
+    request_hash = b""
+    if token is not None:
+        body = {k: v for k, v in data.items() if k != "ClientRequestToken"}
+        request_hash = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+        previous = await req.runtime.backend.fetch_token(token)
+        if previous is not None and previous[2] > time.time() - TOKEN_SECONDS:
+            if previous[0] != request_hash:
+                raise errors.IdempotentParameterMismatch(
+                    "The request uses the same client token as a previous, but non-identical request.")
+            return orjson.loads(previous[1])
+
+    entries = data["TransactStatements"]
+    parsed = []
+    for i, entry in enumerate(entries):
+        try:
+            stmt, params = _parsed(entry)
+        except errors.DynamoDBError as exc:
+            raise _in_statement(i, exc) from None
+        if getattr(stmt, "returning", None) is not None:
+            raise errors.ValidationException(
+                f"Validation failed in TransactStatements[{i}]: RETURNING clause is not supported in "
+                "ExecuteTransaction.")
+        parsed.append((stmt, params))
+    reads = sum(ast.is_read(stmt) for stmt, _ in parsed)
+    if 0 < reads < len(parsed):
+        raise errors.ValidationException(TRANSACTION_MIXED)
+    if reads:
+        return await _read_transaction(req, data, parsed)
+
+    writes: list[PreparedWrite] = []
+    for i, (entry, (stmt, params)) in enumerate(zip(entries, parsed)):
+        try:
+            writes.append(await prepare_write(req, stmt, params, entry))
+        except errors.ValidationException as exc:
+            raise (_in_statement(i, exc) if exc.message == EXISTS_NEEDS_CONDITION else exc) from None
+    _check_distinct(writes)
+    response: dict[str, Any] = {"Responses": []}  # DynamoDB lists no per-statement entries for writes
+
+    async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
+        units: dict[str, float] = {}
+        for write, outcome in zip(writes, outcomes):
+            units[write.table.name] = units.get(write.table.name, 0.0) + _item_units(write, outcome, True)
+        consumed = _table_capacity(data, units, "WriteCapacityUnits")
+        if consumed is not None:
+            response["ConsumedCapacity"] = consumed
+        if token is not None:
+            now = time.time()
+            await txn.insert_token(token, request_hash, orjson.dumps(response), now, now - TOKEN_SECONDS)
+
+    try:
+        await write_many(req, writes, remember)
+    except WritesFailed as failed:
+        raise _cancelled(failed.failures) from None
+    return response
+
+
+def _check_distinct(targets: list[Any]) -> None:
+    seen: set[tuple[int, bytes, bytes]] = set()
+    for target in targets:
+        key = (target.table.id, target.pk, target.sk)
+        if key in seen:
+            raise errors.ValidationException(TRANSACTION_DUPLICATES)
+        seen.add(key)
+
+
+async def _read_transaction(req: Request, data: dict[str, Any], parsed: list[Any]) -> dict[str, Any]:
+    gets = []
+    for i, (stmt, params) in enumerate(parsed):
+        try:
+            gets.append(await prepare_get(req, stmt, params, "ExecuteTransaction"))
+        except errors.DynamoDBError as exc:
+            raise _in_statement(i, exc) from None
+    _check_distinct(gets)
+    responses: list[dict[str, Any]] = []
+    units: dict[str, float] = {}
+    async with req.runtime.backend.snapshot() as snap:
+        for get in gets:
+            raw = await snap.get_item(get.table.id, get.pk, get.sk)
+            size = values.item_size(orjson.loads(raw)) if raw is not None else 0
+            units[get.table.name] = units.get(get.table.name, 0.0) + capacity.read_units(size, True, True)
+            found = get.result(raw)
+            responses.append({"Item": found} if found is not None else {})
+    out: dict[str, Any] = {"Responses": responses}
+    consumed = _table_capacity(data, units, "ReadCapacityUnits")
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed
+    return out
+
+
+HANDLERS = {
+    "ExecuteStatement": execute_statement,
+    "BatchExecuteStatement": batch_execute_statement,
+    "ExecuteTransaction": execute_transaction,
+}

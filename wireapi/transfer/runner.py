@@ -1,0 +1,302 @@
+"""The background runner of exports and imports (registered in
+wireapi.background): it claims one waiting job at a time, atomically, runs
+it and records its progress and outcome in the job's description."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from django.conf import settings
+
+from storage.backends.base import JobRecord
+
+from .. import errors, indexes, values
+from ..dispatch import Request
+from ..keys import key_from_item
+from ..operations.items import PreparedWrite, write_many
+from ..runtime import Runtime, get_runtime
+from . import export_files, import_files, jobs, s3paths
+
+log = logging.getLogger("extenddb.transfer")
+
+POLL_SECONDS = 0.5
+# A RUNNING job whose runner has not reported for this long is taken over
+# (its process died): progress is saved at least every PROGRESS_SECONDS.
+STALE_SECONDS = 120.0
+PROGRESS_SECONDS = 2.0
+EXPORT_PAGE = 500
+IMPORT_BATCH = 100
+ERROR_LOG_FOLDER = "AWSDynamoDB/import-errors/"
+
+NO_SUCH_BUCKET = ("S3NoSuchBucket", "The specified bucket does not exist")
+ACCESS_DENIED = ("S3AccessDenied", "Access Denied")
+ITEM_VALIDATION = ("ItemValidationError", "Some of the items failed validation checks and were not imported. "
+                   "Please check CloudWatch error logs for more details.")
+
+
+async def run_jobs() -> None:
+    runtime = get_runtime()
+    while True:
+        ran = False
+        for kind, run in ((jobs.EXPORT, run_export), (jobs.IMPORT, run_import)):
+            moment = time.time()
+            job = await runtime.backend.claim_job(kind, moment, moment - STALE_SECONDS)
+            if job is None:
+                continue
+            ran = True
+            try:
+                await run(runtime, job)
+            except Exception:
+                log.exception("%s %s failed", kind.lower(), job.arn)
+                await _finish(runtime, job, ("InternalServerError", "Internal server error"))
+        if not ran:
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def _finish(runtime: Runtime, job: JobRecord, failure: tuple[str, str] | None = None,
+                  **fields: Any) -> None:
+    status_key = "ExportStatus" if job.kind == jobs.EXPORT else "ImportStatus"
+    job.status = "FAILED" if failure else "COMPLETED"
+    job.updated_at = jobs.now()
+    job.description.update(fields)
+    job.description[status_key] = job.status
+    job.description["EndTime"] = job.updated_at
+    if failure:
+        job.description["FailureCode"], job.description["FailureMessage"] = failure
+    await runtime.backend.save_job(job)
+
+
+class _Heartbeat:
+    """Saves the job now and then, so a stalled runner can be told from a busy one."""
+
+    def __init__(self, runtime: Runtime, job: JobRecord) -> None:
+        self._runtime, self._job, self._last = runtime, job, time.monotonic()
+
+    async def beat(self, **progress: Any) -> None:
+        await asyncio.sleep(0)  # let the other background tasks run between pages
+        if time.monotonic() - self._last < PROGRESS_SECONDS:
+            return
+        self._last = time.monotonic()
+        self._job.description.update(progress)
+        self._job.updated_at = jobs.now()
+        await self._runtime.backend.save_job(self._job)
+
+
+# --- export ------------------------------------------------------------------------
+
+async def run_export(runtime: Runtime, job: JobRecord) -> None:
+    desc = job.description
+    table = await runtime.catalog.get(desc["_table_name"])
+    if table is None or table.description.get("TableId") != desc.get("TableId"):
+        await _finish(runtime, job, ("TableNotFoundException", "The table was deleted before it was exported"))
+        return
+    export_id = job.arn.rpartition("/export/")[2]
+    export_key = s3paths.join_key(desc.get("S3Prefix"), "AWSDynamoDB", export_id)
+    try:
+        bucket_path = s3paths.bucket_dir(desc["S3Bucket"])
+        export_dir = s3paths.key_path(bucket_path, export_key)
+    except s3paths.NoSuchBucket:
+        await _finish(runtime, job, NO_SUCH_BUCKET)
+        return
+    except s3paths.OutsideRoot:
+        await _finish(runtime, job, ACCESS_DENIED)
+        return
+    writer = export_files.ExportWriter(export_dir, export_key, desc["ExportFormat"],
+                                       settings.EXTENDDB_EXPORT_FILE_BYTES)
+    heartbeat = _Heartbeat(runtime, job)
+    billed = 0
+    try:
+        writer.start()
+        pages = runtime.backend.snapshot_pages(table.id, EXPORT_PAGE)
+        async with aclosing(pages):
+            async for rows in pages:
+                for _, _, body, size in rows:
+                    writer.add(body)
+                    billed += size
+                await heartbeat.beat()
+        end = jobs.now()
+        manifest = writer.finish({
+            "version": "2020-06-30", "exportArn": job.arn, "startTime": jobs.iso(desc["StartTime"]),
+            "endTime": jobs.iso(end), "tableArn": desc["TableArn"], "tableId": desc["TableId"],
+            "exportTime": jobs.iso(desc["ExportTime"]), "s3Bucket": desc["S3Bucket"],
+            "s3Prefix": desc.get("S3Prefix"), "s3SseAlgorithm": desc.get("S3SseAlgorithm"),
+            "s3SseKmsKeyId": desc.get("S3SseKmsKeyId"), "billedSizeBytes": billed,
+            "exportType": desc.get("ExportType", "FULL_EXPORT"),
+        })
+    except PermissionError:
+        writer.abort()
+        await _finish(runtime, job, ACCESS_DENIED)
+        return
+    except OSError as exc:
+        writer.abort()
+        log.warning("export %s could not write: %s", job.arn, exc)
+        await _finish(runtime, job, ("S3Error", f"Could not write the export: {exc.strerror or exc}"))
+        return
+    await _finish(runtime, job, None, ExportManifest=manifest, ItemCount=writer.item_count,
+                  BilledSizeBytes=billed)
+
+
+# --- import ------------------------------------------------------------------------
+
+class _ErrorLog:
+    """Bad lines, one JSON line each, in the shape of DynamoDB's CloudWatch
+    import log entries, at <bucket>/AWSDynamoDB/import-errors/<import id>.jsonl."""
+
+    def __init__(self, bucket_path: Path, bucket: str, import_arn: str) -> None:
+        self.key = ERROR_LOG_FOLDER + import_arn.rpartition("/import/")[2] + ".jsonl"
+        self._path = bucket_path / self.key
+        self._bucket, self._arn = bucket, import_arn
+        self._file: Any = None
+
+    def write(self, key: str, index: int | None, message: str) -> None:
+        entry = {"itemS3Pointer": {"bucket": self._bucket, "key": key, "itemIndex": index},
+                 "importArn": self._arn, "errorMessages": [message]}
+        try:
+            if self._file is None:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self._path, "ab")
+            self._file.write(orjson.dumps(entry) + b"\n")
+        except OSError as exc:  # the count is still reported; the log is a courtesy
+            log.warning("import %s: cannot write its error log: %s", self._arn, exc)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _attribute_types(params: dict[str, Any]) -> dict[str, str]:
+    return {d["AttributeName"]: d["AttributeType"] for d in params["AttributeDefinitions"]}
+
+
+def _prepare(table: Any, item: dict[str, Any]) -> PreparedWrite:
+    """Validate a candidate as PutItem validates an Item; DynamoDBError if it is no item."""
+    item = values.validate_item(item)
+    values.check_item_size(item)
+    schema = table.extra["schema"]
+    pk, sk = key_from_item(schema, item)
+    indexes.check_index_keys(table.extra["indexes"], item)
+
+    def decide(old: dict[str, Any] | None, new: dict[str, Any] = item) -> tuple[dict[str, Any], None]:
+        return new, None
+
+    return PreparedWrite(table, pk, sk, {n: item[n] for n in schema.names}, decide)
+
+
+async def _drop(runtime: Runtime, table: Any) -> None:
+    await runtime.backend.drop_table(table.id)
+    runtime.catalog.changed()
+
+
+class _ImportPass:
+    """One reading of the source objects: candidates validated, good items
+    written in batches, bad ones counted and logged."""
+
+    def __init__(self, runtime: Runtime, job: JobRecord, table: Any, error_log: _ErrorLog) -> None:
+        self.table, self.job, self.error_log = table, job, error_log
+        desc = job.description
+        self.format = desc["InputFormat"]
+        self.compression = desc.get("InputCompressionType", "NONE")
+        self.csv = (desc.get("InputFormatOptions") or {}).get("Csv") or {}
+        self.types = _attribute_types(desc["TableCreationParameters"])
+        self.request = Request(runtime, None, f"import-{job.id}")  # type: ignore[arg-type] - no caller's key
+        self.heartbeat = _Heartbeat(runtime, job)
+        self.processed = self.imported = self.failed = self.size = 0
+        self.batch: list[PreparedWrite] = []
+
+    def _error(self, key: str, index: int | None, message: str) -> None:
+        self.failed += 1
+        self.error_log.write(key, index, message)
+
+    async def flush(self) -> None:
+        if self.batch:
+            await write_many(self.request, self.batch)  # index entries and stream records in the same transaction
+            self.imported += len(self.batch)
+            self.batch.clear()
+
+    async def read_object(self, key: str, path: Path) -> None:
+        try:
+            stream, counted = import_files.open_object(path, self.compression)
+        except OSError as exc:  # unreadable object: one error, then the next object
+            self.processed += 1
+            self._error(key, None, f"cannot read the object: {exc.strerror or exc}")
+            return
+        with stream:
+            if self.format == "CSV":
+                candidates = import_files.csv_candidates(stream, self.csv.get("Delimiter", ","),
+                                                         self.csv.get("HeaderList"), self.types)
+            else:
+                candidates = import_files.line_candidates(stream, self.format)
+            try:
+                for candidate in candidates:
+                    await self._take(key, candidate)
+            except import_files.SourceError as exc:
+                self.processed += 1
+                self._error(key, None, str(exc))
+            self.size += counted.count
+
+    async def _take(self, key: str, candidate: import_files.Candidate) -> None:
+        self.processed += 1
+        error = candidate.error
+        if candidate.item is not None:
+            try:
+                self.batch.append(_prepare(self.table, candidate.item))
+            except errors.DynamoDBError as exc:
+                error = exc.message or type(exc).__name__
+        if error is not None:
+            self._error(key, candidate.index, error)
+        if len(self.batch) >= IMPORT_BATCH:
+            await self.flush()
+        if self.processed % IMPORT_BATCH == 0:  # also when every line is bad
+            await self.heartbeat.beat(ProcessedItemCount=self.processed, ImportedItemCount=self.imported,
+                                      ErrorCount=self.failed)
+
+    def counts(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ProcessedItemCount": self.processed, "ImportedItemCount": self.imported,
+                               "ErrorCount": self.failed}
+        if self.size:  # DynamoDB leaves it out until something was read
+            out["ProcessedSizeBytes"] = self.size
+        if self.failed:
+            out["_error_log"] = self.error_log.key
+        return out
+
+
+async def run_import(runtime: Runtime, job: JobRecord) -> None:
+    desc = job.description
+    source = desc["S3BucketSource"]
+    table = await runtime.catalog.get(desc["TableCreationParameters"]["TableName"])
+    if table is None or table.description.get("TableId") != desc["TableId"]:
+        await _finish(runtime, job, ("TableNotFoundException", "The table was deleted during the import"))
+        return
+    failure: tuple[str, str] | None = None
+    try:
+        bucket_path = s3paths.bucket_dir(source["S3Bucket"])
+        error_log = _ErrorLog(bucket_path, source["S3Bucket"], job.arn)
+        reading = _ImportPass(runtime, job, table, error_log)
+        try:
+            for key, path in s3paths.list_keys(bucket_path, source.get("S3KeyPrefix") or "", (ERROR_LOG_FOLDER,)):
+                await reading.read_object(key, path)
+            await reading.flush()
+        finally:
+            error_log.close()
+    except s3paths.NoSuchBucket:
+        failure = NO_SUCH_BUCKET
+    except s3paths.OutsideRoot:
+        failure = ACCESS_DENIED
+    except Exception:
+        log.exception("import %s failed", job.arn)
+        failure = ("InternalServerError", "Internal server error")
+    if failure is not None:  # DynamoDB keeps no table of an import that could not run
+        await _drop(runtime, table)
+        await _finish(runtime, job, failure)
+        return
+    table.status = "ACTIVE"
+    await runtime.backend.save_table(table)
+    runtime.catalog.changed()
+    # Items that were no items fail the import, but the table and the good items stay (as DynamoDB).
+    await _finish(runtime, job, ITEM_VALIDATION if reading.failed else None, **reading.counts())
