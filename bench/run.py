@@ -35,7 +35,7 @@ import wrkrun  # noqa: E402
 
 urllib3.disable_warnings()
 
-ALL_SERVERS = ["extenddb-pg", "extenddb-sqlite", "dynalite", "dynalite-http", "moto"]
+ALL_SERVERS = ["extenddb-pg", "extenddb-sqlite", "dynalite", "dynalite-http", "moto", "extenddb-pg-baseline"]
 DEFAULT_SERVERS = ["dynalite", "moto", "extenddb-pg", "extenddb-sqlite"]
 
 
@@ -59,6 +59,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--no-wrk", action="store_true",
                     help="with --smoke: drive requests from Python, as when wrk cannot be installed")
     ap.add_argument("--profile", action="store_true", help="py-spy one ExtendDB-PG worker during GetItem")
+    ap.add_argument("--interleave", action="store_true",
+                    help="start every server at once and run each operation on each server back to back "
+                         "(fairer on a shared, noisy machine)")
+    ap.add_argument("--baseline", metavar="TREE",
+                    help="another checkout (e.g. the commit before a change) served on PostgreSQL as "
+                         "extenddb-pg-baseline, added to --servers")
     ap.add_argument("--growth-items", type=int, default=1_000_000)
     ap.add_argument("--growth-small", type=int, default=10_000)
     ap.add_argument("--growth-rounds", type=int, default=3, help="alternating small/big rounds (median counts)")
@@ -86,6 +92,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.connections = [int(c) for c in str(args.connections).split(",")]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.ops = [o.strip() for o in (args.ops or ",".join(workload.OPERATIONS)).split(",")]
+    if args.baseline and "extenddb-pg-baseline" not in args.servers:
+        args.servers.insert(0, "extenddb-pg-baseline")
+    if "extenddb-pg-baseline" in args.servers and not args.baseline:
+        ap.error("extenddb-pg-baseline needs --baseline TREE")
     for s in args.servers:
         if s not in ALL_SERVERS:
             ap.error(f"unknown server {s}")
@@ -118,6 +128,8 @@ def start(name: str, tools: dict, args) -> servers.Server:
         return servers.start_extenddb("postgres", args.workers)
     if name == "extenddb-sqlite":
         return servers.start_extenddb("sqlite", args.workers)
+    if name == "extenddb-pg-baseline":
+        return servers.start_extenddb("postgres", args.workers, root=Path(args.baseline).resolve(), name=name)
     if name in ("dynalite", "dynalite-http"):
         return servers.start_dynalite(tools["dynalite"], tls=(name == "dynalite"))
     if name == "moto":
@@ -246,6 +258,62 @@ def bench_server(name: str, tools: dict, args, ds: workload.DataSet, tmp: Path, 
     return out
 
 
+def bench_interleaved(names: list[str], tools: dict, args, ds: workload.DataSet, tmp: Path) -> list[dict]:
+    """Every server up and loaded at once; then each operation and connection count runs on each
+    server back to back, with the same requests, so a burst of other work on a shared machine
+    falls on all of them alike."""
+    outs: list[dict] = []
+    live: list[tuple[servers.Server, dict]] = []
+    try:
+        for name in names:
+            out: dict = {"server": name, "rows": []}
+            outs.append(out)
+            log(f"{name}: starting")
+            try:
+                srv = start(name, tools, args)
+            except Exception as exc:  # noqa: BLE001 - report and go on with the next server
+                out["error"] = f"{type(exc).__name__}: {str(exc)[-500:]}"
+                log(f"{name}: failed to start: {out['error']}")
+                continue
+            live.append((srv, out))
+            out["info"], out["endpoint"] = srv.info, srv.endpoint
+            out["memory_idle"] = srv.memory()
+            workload.create_table(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv))
+            log(f"{name}: loading {ds.count} items over {ds.partitions} partition keys")
+            out["load"] = workload.load(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv), ds,
+                                        args.loaders)
+            out["memory_loaded"] = srv.memory()
+            log(f"{name}: loaded in {out['load']['seconds']} s ({out['load']['items_per_s']} items/s)")
+        for n, op in enumerate(args.ops):
+            for conns in args.connections:
+                for srv, out in live:
+                    name = out["server"]
+                    if any(r["op"] == op and r.get("unsupported") for r in out["rows"]):
+                        out["rows"].append({"server": name, "op": op, "connections": conns, "unsupported": True})
+                        continue
+                    if args.warmup and conns == args.connections[0]:
+                        run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=1000 + n, duration=args.warmup)
+                    res = run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=n * 100 + conns)
+                    row = {"server": name, "op": op, "connections": conns, **res}
+                    if res.get("unsupported"):
+                        log(f"{name}: {op} not supported ({res['probe']})")
+                    else:
+                        row["memory"] = srv.memory()
+                        log(f"{name}: {op} c={conns}: {res['rps']} req/s p50 {res['p50_ms']} ms p99 {res['p99_ms']} ms "
+                            f"errors {res['errors']} load {res['loadavg_1m']}")
+                    out["rows"].append(row)
+        for _, out in live:
+            mems = [r["memory"] for r in out["rows"] if "memory" in r]
+            if mems:
+                top = max(mems, key=lambda m: m["workers_sum_mb"])
+                out["memory_peak"] = {**top, "max_worker_mb": max(max(m["workers_mb"]) for m in mems)}
+    finally:
+        for srv, _ in live:
+            srv.stop()
+            log(f"{srv.name}: stopped")
+    return outs
+
+
 def run_growth(args, tools, tmp: Path) -> dict:
     import growth
     small = workload.DataSet(args.growth_small, max(1, args.growth_small // 100))
@@ -347,7 +415,9 @@ def main(argv=None) -> int:
             ds = workload.DataSet(args.items, args.partitions)
             results["dataset"] = {"items": ds.count, "partitions": ds.partitions,
                                   "item_size": workload.item_size(ds.item(0)), "table": workload.TABLE}
-            for name in args.servers:
+            if args.interleave:
+                results["servers"] = bench_interleaved(args.servers, tools, args, ds, tmp)
+            for name in [] if args.interleave else args.servers:
                 results["servers"].append(
                     bench_server(name, tools, args, ds, tmp, args.profile and name == "extenddb-pg"))
     meta["seconds"] = round(time.time() - started, 1)
@@ -359,7 +429,7 @@ def main(argv=None) -> int:
         out_dir = Path(args.out)
         out_dir.mkdir(parents=True, exist_ok=True)
         suffix = {"full": "", "quick": "-quick", "growth": "-growth", "smoke": "-smoke"}[meta["mode"]]
-        stem = f"{meta['date']}-{meta['machine']['cores']}core{suffix}"
+        stem = f"{meta['date']}-{meta['machine']['cores']}core{suffix}" + ("-interleaved" if args.interleave else "")
         for ext, content in (("json", json.dumps(results, indent=1, default=str)), ("md", text)):
             tmp_path = out_dir / f"{stem}.{ext}.tmp"
             tmp_path.write_text(content + "\n")

@@ -257,8 +257,10 @@ def drop_pg_database(name: str) -> None:
     _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_extenddb(backend: str, workers: int = 2, keep_dir: bool = False) -> Server:
-    """backend: 'postgres' or 'sqlite'."""
+def start_extenddb(backend: str, workers: int = 2, keep_dir: bool = False, root: Path = ROOT,
+                   name: str | None = None) -> Server:
+    """backend: 'postgres' or 'sqlite'. `root`: the source tree to serve (another checkout, such as
+    the commit before a change, runs on this tree's venv)."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"extenddb-bench-{backend}-"))
     env = os.environ.copy()
     env["EXTENDDB_DATA_DIR"] = str(data_dir)
@@ -275,7 +277,7 @@ def start_extenddb(backend: str, workers: int = 2, keep_dir: bool = False) -> Se
         cleanup.append(lambda: shutil.rmtree(data_dir, ignore_errors=True))
 
     def manage(*args: str) -> str:
-        res = subprocess.run([str(MAIN_PY), str(ROOT / "manage.py"), *args], cwd=ROOT, env=env,
+        res = subprocess.run([str(MAIN_PY), str(root / "manage.py"), *args], cwd=root, env=env,
                              capture_output=True, text=True, timeout=300)
         if res.returncode:
             for fn in reversed(cleanup):
@@ -289,11 +291,13 @@ def start_extenddb(backend: str, workers: int = 2, keep_dir: bool = False) -> Se
     secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
     port = free_port()
     log_path = data_dir / "server.log"
-    proc = subprocess.Popen([str(MAIN_PY), str(ROOT / "manage.py"), "serve", "--port", str(port),
-                             "--workers", str(workers)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([str(MAIN_PY), str(root / "manage.py"), "serve", "--port", str(port),
+                             "--workers", str(workers)], cwd=root, env=env,
                             stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     ca = str(data_dir / "tls-cert.pem")
-    name = "extenddb-pg" if backend == "postgres" else "extenddb-sqlite"
+    name = name or ("extenddb-pg" if backend == "postgres" else "extenddb-sqlite")
+    if root != ROOT:
+        info["tree"] = str(root)
     srv = Server(name, "extenddb", port, True, key_id, secret, proc, log_path, ca, cleanup, info)
     try:
         _wait_up(proc, lambda: _tls_health(port, ca), log_path)

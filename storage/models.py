@@ -84,6 +84,8 @@ class Stream(models.Model):
     created_at = models.FloatField()
     # Next sequence number. Writers take it with UPDATE … RETURNING inside their
     # own transaction, so sequence order is commit order (no gaps seen by readers).
+    # On PostgreSQL it is taken at commit by a trigger (migration 0003), after
+    # every item lock of the transaction, so writers cannot deadlock on it.
     next_seq = models.BigIntegerField(default=1)
     # The table's KeySchema, for DescribeStream after the table is gone.
     key_schema = models.JSONField(default=list)

@@ -32,7 +32,7 @@ def denied(user: str, action: str, resource: str, explicit: bool = False) -> str
 
 
 @pytest.fixture(scope="module")
-def admin(django_db_blocker):
+def admin(django_db_setup, django_db_blocker):
     """Runs management commands in-process (fast) with database access."""
     from django.core.management import call_command
 
@@ -330,7 +330,7 @@ def _admin_key(admin) -> Key:
     return _ADMIN_KEYS["k"]
 
 
-def test_broken_policy_is_refused_by_the_model(django_db_blocker):
+def test_broken_policy_is_refused_by_the_model(django_db_setup, django_db_blocker):
     from django.core.exceptions import ValidationError
 
     from accounts.models import Policy
@@ -341,3 +341,22 @@ def test_broken_policy_is_refused_by_the_model(django_db_blocker):
                    document={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}).save()
         with pytest.raises(ValidationError, match="Version"):
             Policy(name="x", document={"Version": "2020-01-01", "Statement": []}).full_clean()
+
+
+def test_source_ip_condition_and_replacing_a_policy(server, admin):
+    tag = uuid.uuid4().hex[:8]
+    user = f"ip{tag}"
+    key = new_key(admin, user, "--no-policy")
+    c = make_client(server, key)
+
+    def allow_from(cidr: str) -> None:
+        put_policy(admin, f"ip-{tag}", [{"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*",
+                                         "Condition": {"IpAddress": {"aws:SourceIp": cidr},
+                                                       "Bool": {"aws:SecureTransport": "true"}}}], user=user)
+
+    allow_from("127.0.0.0/8")
+    for _ in range(3):
+        assert "TableNames" in c.list_tables()
+    allow_from("10.0.0.0/8")  # replaced in place: every worker must drop the compiled old one
+    for _ in range(3):
+        assert error_of(c.list_tables)[1] == denied(user, "dynamodb:ListTables", table_arn("*"))

@@ -1,6 +1,7 @@
 """On-demand backups, restores and continuous-backup settings through boto3."""
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -8,6 +9,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from . import testenv
 from .conftest import _drop
 
 BACKUP_ARN = re.compile(r"arn:aws:dynamodb:us-east-1:\d{12}:table/([^/]+)/backup/\d{14}-[0-9a-f]{8}")
@@ -259,6 +261,30 @@ def test_list_backups_pages_and_filters(ddb, hash_table):
     finally:
         for arn in arns:
             ddb.delete_backup(BackupArn=arn)
+
+
+@pytest.mark.skipif(testenv.BACKEND != "postgres", reason="SQLite runs one write transaction at a time")
+def test_backup_in_use_while_a_restore_holds_it(ddb, hash_table):
+    import psycopg
+
+    arn = ddb.create_backup(TableName=hash_table, BackupName="busy")["BackupDetails"]["BackupArn"]
+    try:
+        # A restore in progress holds the backup's row, as RestoreTableFromBackup does.
+        with psycopg.connect(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as conn:
+            conn.execute("SELECT id FROM ddb_backup WHERE arn = %s FOR UPDATE", (arn,))
+            with pytest.raises(ClientError) as err:
+                ddb.delete_backup(BackupArn=arn)
+            assert error(err) == ("BackupInUseException", f"Backup is being used to restore table: {arn}")
+            with pytest.raises(ClientError) as err:
+                ddb.restore_table_from_backup(TargetTableName=f"{hash_table}-busy", BackupArn=arn)
+            assert error(err) == ("BackupInUseException",
+                                  f"Backup is being used to restore another table: {arn}")
+            conn.rollback()
+        with pytest.raises(ClientError) as err:
+            ddb.describe_table(TableName=f"{hash_table}-busy")
+        assert error(err)[0] == "ResourceNotFoundException"
+    finally:
+        ddb.delete_backup(BackupArn=arn)
 
 
 def test_continuous_backups(ddb, hash_table):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeSerializer
 from botocore.exceptions import ClientError
 
 from . import testenv
@@ -40,7 +40,7 @@ ITEMS = [
     {"pk": "shared", "sk": Decimal(9), "g": "x"},
 ]
 
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+_serializer = TypeSerializer()
 
 
 def wire(item: dict) -> dict:
@@ -545,8 +545,7 @@ def test_ion_lines_as_dynamodb_documents_them(ddb, bucket, new_table_name):
     assert item["Tags"] == {"L": [{"S": "a"}, {"N": "1"}]} and item["Meta"] == {"M": {"k": {"S": "v"}}}
 
 
-@pytest.mark.parametrize("runners", [4])
-def test_runners_never_claim_the_same_job(django_db_setup, runners):
+def test_runners_never_claim_the_same_job(django_db_setup):
     """The claim is atomic: runners racing on their own connections (threads, so
     SQLite's lock and PostgreSQL's row locks really contend) share out the jobs."""
     import asyncio
@@ -554,7 +553,7 @@ def test_runners_never_claim_the_same_job(django_db_setup, runners):
 
     from storage.backends import get_backend
 
-    kind, total = f"T{uuid.uuid4().hex[:6]}", 60  # a kind of its own: the server's runner leaves it alone
+    kind, total, runners = f"T{uuid.uuid4().hex[:6]}", 60, 4  # a kind of its own: the server's runner leaves it
 
     async def add_jobs() -> None:
         backend = get_backend()
@@ -570,12 +569,37 @@ def test_runners_never_claim_the_same_job(django_db_setup, runners):
             out.append(job.arn)
         await backend.close()
 
-    asyncio.run(add_jobs())
+    def in_threads(*coroutines) -> None:
+        # Each on a thread and event loop of its own (the test's thread may have a loop running).
+        threads = [threading.Thread(target=asyncio.run, args=(c,)) for c in coroutines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    in_threads(add_jobs())
     claimed: list[list[str]] = [[] for _ in range(runners)]
-    threads = [threading.Thread(target=asyncio.run, args=(drain(out),)) for out in claimed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    in_threads(*(drain(out) for out in claimed))
     everything = [arn for out in claimed for arn in out]
     assert sorted(everything) == sorted(f"arn:test:{kind}/{i}" for i in range(total))  # each exactly once
+
+
+def test_export_data_files_are_cut_at_the_size_bound(tmp_path):
+    """EXTENDDB_EXPORT_FILE_BYTES bounds each data file (the writer on its own: the
+    session's server keeps the 64 MiB default)."""
+    from wireapi.transfer.export_files import ExportWriter
+
+    writer = ExportWriter(tmp_path / "AWSDynamoDB" / "x", "p/AWSDynamoDB/x", "DYNAMODB_JSON", max_file_bytes=1000)
+    writer.start()
+    bodies = [json.dumps(wire({"pk": f"k{i}", "v": "x" * 100})).encode() for i in range(50)]
+    for body in bodies:
+        writer.add(body)
+    manifest = writer.finish({"version": "2020-06-30"})
+    assert manifest == "p/AWSDynamoDB/x/manifest-summary.json"
+    assert len(writer.files) > 5 and sum(f["itemCount"] for f in writer.files) == 50
+    lines = []
+    for entry in writer.files:
+        path = tmp_path / entry["dataFileS3Key"].removeprefix("p/")
+        assert len(gzip.decompress(path.read_bytes())) < 1000 + 200  # cut once past the bound
+        lines += gzip.decompress(path.read_bytes()).splitlines()
+    assert lines == [b'{"Item":' + body + b"}" for body in bodies]

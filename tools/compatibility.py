@@ -42,7 +42,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # DynamoDB Streams
     "ListStreams": (SUPPORTED, "Lists enabled streams and those disabled in the last 24 hours."),
     "DescribeStream": (SUPPORTED, "One shard per stream, never split or rotated."),
-    "GetShardIterator": (SUPPORTED, "Iterators are signed and expire after 15 minutes."),
+    "GetShardIterator": (SUPPORTED, "All five iterator types. Iterators are signed and expire after 15 minutes."),
     "GetRecords": (SUPPORTED, "Records are written in the transaction of the change, numbered in commit "
                    "order; kept 24 hours. Up to 1000 records or 1 MB per call."),
     # Import and export: S3 is a folder on the server (EXTENDDB_S3_ROOT), see docs/operations.md
@@ -76,14 +76,18 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "UntagResource": (SUPPORTED, ""),
     "ListTagsOfResource": (SUPPORTED, "All of a table's tags (at most 50) fit in one page; NextToken is honoured."),
     "CreateBackup": (SUPPORTED, "A consistent copy of the items and description, made inside the database in "
-                     "one transaction; AVAILABLE when the call returns. Backups live in the same database."),
+                     "one transaction; AVAILABLE already in the response (DynamoDB answers CREATING and is "
+                     "AVAILABLE moments later). Backups live in the same database."),
     "DescribeBackup": (SUPPORTED, ""),
     "ListBackups": (SUPPORTED, "USER backups only (SYSTEM and AWS_BACKUP lists are empty)."),
-    "DeleteBackup": (SUPPORTED, "A DeleteBackup during a restore from that backup waits for the restore to commit "
-                     "(no BackupInUseException)."),
+    "DeleteBackup": (SUPPORTED, "BackupInUseException while a restore from it runs (PostgreSQL; on SQLite the "
+                     "delete waits for the restore)."),
     "RestoreTableFromBackup": (SUPPORTED, "Items copied and index entries rebuilt in one transaction: the table "
-                               "is ACTIVE and complete when the call returns (RestoreInProgress false). Stream, "
-                               "TTL, tags and deletion protection are not restored, as in DynamoDB."),
+                               "is ACTIVE and complete when the call returns, and keeps a RestoreSummary "
+                               "(RestoreInProgress false; DynamoDB drops it once ACTIVE). Streams, TTL, PITR, tags, "
+                               "deletion protection and table class are not restored, as in DynamoDB. One restore per "
+                               "backup at a time (BackupInUseException on PostgreSQL; SQLite runs them one after "
+                               "the other)."),
     "DescribeContinuousBackups": (SUPPORTED, "ContinuousBackupsStatus is always ENABLED (on-demand backups)."),
     "UpdateContinuousBackups": (PARTIAL, "The point-in-time-recovery setting is stored and reported (export needs "
                                 "it), but no history is kept: RestoreTableToPointInTime is not offered."),
@@ -104,9 +108,10 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
                                                              "operator's database."),
     ("RestoreTableFromBackup", "OnDemandThroughputOverride"): (PARTIAL, "Accepted, not enforced."),
     ("RestoreTableFromBackup", "VectorIndexOverride"): (NO, "Vector indexes are not offered."),
-    ("RestoreTableFromBackup", "GlobalSecondaryIndexOverride"): (SUPPORTED, "A subset of the backup's GSIs (same "
-                                                                 "name and key schema)."),
-    ("RestoreTableFromBackup", "LocalSecondaryIndexOverride"): (SUPPORTED, "A subset of the backup's LSIs."),
+    ("RestoreTableFromBackup", "GlobalSecondaryIndexOverride"): (SUPPORTED, "Each must match a backup GSI by key "
+                                                                 "schema and projection (renaming is allowed); [] "
+                                                                 "restores none."),
+    ("RestoreTableFromBackup", "LocalSecondaryIndexOverride"): (SUPPORTED, "As GlobalSecondaryIndexOverride."),
     ("CreateTable", "ResourcePolicy"): (NO, "Resource policies are not offered; use accounts policies."),
     ("CreateTable", "OnDemandThroughput"): (PARTIAL, "Accepted, not enforced."),
     ("CreateTable", "WarmThroughput"): (PARTIAL, "Accepted, not enforced."),
@@ -126,6 +131,7 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
                                   "items); rejected on GSIs as DynamoDB does."),
     ("BatchWriteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
     ("TransactWriteItems", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
+    ("DescribeStream", "ShardFilter"): (SUPPORTED, "The one shard never splits: CHILD_SHARDS finds none."),
     ("ExportTableToPointInTime", "S3BucketOwner"): (PARTIAL, "Accepted and ignored: buckets are folders."),
     ("ExportTableToPointInTime", "S3SseAlgorithm"): (PARTIAL, "Accepted and reported, not applied."),
     ("ExportTableToPointInTime", "S3SseKmsKeyId"): (PARTIAL, "Accepted and reported, not applied."),

@@ -57,7 +57,9 @@ class Check:
     table: str | None = None  # table name, for key-schema lookups
     index: str | None = None
     parts: list[dict[str, Any]] = field(default_factory=list)  # request fragments: Key/Item/expressions
-    kind: str = ""  # "read" (Select applies), "query", "write" or "opaque" (PartiQL: keys unknown)
+    # "read"/"query"/"scan" (dynamodb:Select applies), "write", "opaque" (PartiQL: keys and
+    # attributes not worked out), "unsupported" (no PartiQL parser) or "" (no items involved)
+    kind: str = ""
 
 
 @cache

@@ -28,7 +28,7 @@ from storage.backends import TableRecord
 
 from . import changes, errors, streams
 from .dispatch import Request
-from .operations.items import PreparedWrite, write_many
+from .operations.items import Decide, PreparedWrite, write_many
 from .operations.ttl import ttl_attribute
 from .runtime import Runtime, get_runtime
 
@@ -75,7 +75,7 @@ async def _ttl_tables(runtime: Runtime) -> list[tuple[TableRecord, str]]:
         after = names[-1]
 
 
-def _delete_if_expired(attribute: str):  # noqa: ANN202 - an items.Decide
+def _delete_if_expired(attribute: str) -> Decide:
     def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
         # Re-checked with the row locked: an item renewed meanwhile stays.
         if is_expired(old, attribute, time.time()):

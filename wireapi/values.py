@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from wireapi.errors import ValidationException, serialization_error
@@ -149,7 +149,13 @@ def _parse_number(text: str) -> Decimal:
         raise ValidationException("The parameter cannot be converted to a numeric value")
     if not _NUMBER_RE.fullmatch(text):
         raise ValidationException(f"The parameter cannot be converted to a numeric value: {text}")
-    num = Decimal(text)
+    try:
+        num = Decimal(text)
+    except InvalidOperation:  # found by fuzzing: an exponent past what decimal holds (~1E18)
+        mantissa, _, exponent = text.lower().partition("e")
+        if not mantissa.strip("+-.0"):
+            return Decimal(0)
+        raise ValidationException(NUMBER_UNDERFLOW if exponent.startswith("-") else NUMBER_OVERFLOW) from None
     _check_range(num)
     return num
 

@@ -249,14 +249,16 @@ class StorageBackend(abc.ABC):
         `after` position; `lower` is inclusive, `upper` exclusive."""
 
     @abc.abstractmethod
-    async def delete_backup(self, backup_id: int) -> None: ...
+    async def delete_backup(self, backup_id: int) -> None:
+        """Raises BackupBusy while a restore from it is running."""
 
     @abc.abstractmethod
     def restore_backup(self, backup_id: int, name: str, description: dict[str, Any], created_at: float,
                        indexes: list[tuple[str, str]]) -> AbstractAsyncContextManager[RestoreSession]:
         """Create a table with its (name, kind) indexes and copy the backup's items
         into it; the caller rebuilds index entries through the session, and all of
-        it commits together when the block ends. Raises TableExists or BackupGone."""
+        it commits together when the block ends. Raises TableExists, BackupGone or
+        BackupBusy (another restore from it is running)."""
 
     # --- DynamoDB Streams and TTL (wireapi.operations.streams, wireapi.ttl_sweeper) ---
     @abc.abstractmethod
@@ -414,6 +416,10 @@ class JobRecord:
 
 class BackupGone(Exception):
     """The backup was deleted before a restore could read it."""
+
+
+class BackupBusy(Exception):
+    """Another transaction (a restore) holds the backup."""
 
 
 @dataclass

@@ -368,6 +368,10 @@ class PostgresBackend(StorageBackend):
     async def delete_backup(self, backup_id: int) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
+            try:  # a restore from it holds the row: answer at once rather than wait
+                await conn.execute(sql.LOCK_BACKUP + " FOR UPDATE NOWAIT", (backup_id,))
+            except psycopg.errors.LockNotAvailable:
+                raise BackupBusy() from None
             await conn.execute(sql.DELETE_BACKUP_ITEMS, (backup_id,))
             await conn.execute(sql.DELETE_BACKUP, (backup_id,))
 
@@ -376,7 +380,10 @@ class PostgresBackend(StorageBackend):
                              indexes: list[tuple[str, str]]) -> AsyncIterator[RestoreSession]:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(sql.LOCK_BACKUP + " FOR SHARE", (backup_id,))
+            try:  # one restore per backup at a time, as in DynamoDB
+                cur = await conn.execute(sql.LOCK_BACKUP + " FOR UPDATE NOWAIT", (backup_id,))
+            except psycopg.errors.LockNotAvailable:
+                raise BackupBusy() from None
             if await cur.fetchone() is None:
                 raise BackupGone()
             cur = await conn.execute(sql.INSERT_TABLE, (name, "ACTIVE", created_at, Jsonb(description)))
@@ -548,7 +555,7 @@ class PostgresBackend(StorageBackend):
 
 
 # --- tags and on-demand backups ------------------------------------------------------
-from .base import BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
+from .base import BackupBusy, BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
 
 _LOCK_RESOURCE = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 

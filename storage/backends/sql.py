@@ -218,8 +218,8 @@ FINISH_BACKUP = (
 LOAD_BACKUP = f"SELECT {BACKUP_COLUMNS} FROM ddb_backup WHERE arn = %s"
 DELETE_BACKUP_ITEMS = "DELETE FROM ddb_backup_item WHERE backup_id = %s"
 DELETE_BACKUP = "DELETE FROM ddb_backup WHERE id = %s"
-# Holds the backup for the restore's transaction (PostgreSQL adds FOR SHARE), so
-# a concurrent DeleteBackup waits instead of emptying the copy.
+# Holds the backup for a restore's or a delete's transaction (PostgreSQL adds
+# FOR UPDATE NOWAIT; SQLite's write lock already serialises them).
 LOCK_BACKUP = "SELECT id FROM ddb_backup WHERE id = %s AND status = 'AVAILABLE'"
 COPY_ITEMS_FROM_BACKUP = (
     "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "

@@ -67,8 +67,16 @@ def shot(request) -> Shots:
     return Shots(request.node.name.removeprefix("test_"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser, server) -> Iterator:
+def page(request, browser, server) -> Iterator:
     context = browser.new_context(ignore_https_errors=True, base_url=server.endpoint,
                                   viewport={"width": 1440, "height": 900}, accept_downloads=True)
     context.set_default_timeout(15_000)
@@ -80,12 +88,21 @@ def page(browser, server) -> Iterator:
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
     page.console_errors = errors
     yield page
+    if getattr(request.node, "call_failed", False):  # what the page showed when the test failed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-FAILED.png"), full_page=True)
     context.close()
+
+
+def submit(page, selector: str) -> None:
+    """Click a control that loads a new page, and wait until it has loaded."""
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def sign_in(page, admin: Admin) -> None:
     page.goto("/admin/login/")
     page.fill("#id_username", admin.username)
     page.fill("#id_password", admin.password)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    submit(page, "input[type=submit]")
+    assert page.url.endswith("/admin/"), page.url

@@ -13,12 +13,11 @@ import time
 import uuid
 
 import boto3
-import pytest
 from botocore.exceptions import ClientError
 
 from ..conftest import CLIENT_CONFIG
 from ..server import manage
-from .conftest import Admin, sign_in
+from .conftest import Admin, sign_in, submit
 
 
 def _client(server, key_id: str, secret: str):
@@ -59,14 +58,14 @@ def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
     page.goto("/admin/accounts/policy/add/")
     page.fill("#id_name", policy_name)
     page.fill("#id_document", '{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe"}]}')
-    page.click("input[name=_save]")
+    submit(page, "input[name=_save]")
     assert page.locator(".errorlist").count() > 0
     shot(page, "policy-invalid")
     page.fill("#id_document", "{not json")
-    page.click("input[name=_save]")
+    submit(page, "input[name=_save]")
     assert "Enter a valid JSON" in page.inner_text(".errorlist")
     page.fill("#id_document", _policy_only(allowed))
-    page.click("input[name=_save]")
+    submit(page, "input[name=_save]")
     page.wait_for_url("**/admin/accounts/policy/")
     shot(page, "policy-saved")
 
@@ -75,21 +74,21 @@ def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
     page.fill("#id_name", user_name)
     page.select_option("#id_policies_from", label=policy_name)
     page.click("#id_policies_add")
-    page.click("input[name=_continue]")
+    submit(page, "input[name=_continue]")
     page.wait_for_url("**/change/")
     shot(page, "user-created")
 
     # Issue a key: a confirmation, then the secret, once, on a page nothing may cache.
-    page.click("#create-access-key")
+    submit(page, "#create-access-key")
     shot(page, "create-key-confirm")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.click("#confirm")
+        submit(page, "#confirm")
     assert "no-store" in posted.value.headers["cache-control"]
     key_id = page.inner_text("#access-key-id").strip()
     secret = page.inner_text("#secret-access-key").strip()
     assert key_id.startswith("AKIA") and len(secret) == 40
     shot(page, "key-shown-once")
-    page.click("text=Done")
+    submit(page, "text=Done")
     assert secret not in page.content()  # the user's page lists the key, never the secret
 
     app = _client(server, key_id, secret)
@@ -99,9 +98,9 @@ def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
 
     # Deactivate the key in the UI: the application is refused within seconds.
     page.goto(f"/admin/accounts/accesskey/?q={key_id}")
-    page.check(f"input.action-select[value]")  # the one row the search found
+    page.check("input.action-select[value]")  # the one row the search found
     page.select_option("select[name=action]", "deactivate")
-    page.click("button[name=index]")
+    submit(page, "button[name=index]")
     assert "Deactivated 1 access key" in page.inner_text(".messagelist")
     shot(page, "key-deactivated")
     deadline = time.monotonic() + 10
@@ -133,15 +132,15 @@ def test_rotate_key(page, shot, server, ddb, admin_account):
     page.fill("#id_name", user_name)
     page.select_option("#id_policies_from", label="AdministratorAccess")
     page.click("#id_policies_add")
-    page.click("input[name=_continue]")
-    page.click("#create-access-key")
-    page.click("#confirm")
+    submit(page, "input[name=_continue]")
+    submit(page, "#create-access-key")
+    submit(page, "#confirm")
     old_id, old_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
 
     page.goto(f"/admin/accounts/accesskey/?q={old_id}")
-    page.click(f"text={old_id}")
-    page.click("#rotate-access-key")
-    page.click("#confirm")
+    submit(page, f"text={old_id}")
+    submit(page, "#rotate-access-key")
+    submit(page, "#confirm")
     new_id, new_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
     assert new_id != old_id and new_secret != old_secret
     assert old_id in page.inner_text("#content-main")  # says which key was deactivated
@@ -154,14 +153,14 @@ def test_rotate_key(page, shot, server, ddb, admin_account):
 def test_table_browser(page, shot, server, ddb, admin_account):
     name = f"patients-{uuid.uuid4().hex[:8]}"
     sign_in(page, admin_account)
-    page.click("#table-browser-link")
-    page.click("#create-table")
+    submit(page, "#table-browser-link")
+    submit(page, "#create-table")
     page.fill("#id_table_name", name)
     page.fill("#id_partition_key", "mrn")
     page.fill("#id_sort_key", "visit")
     page.select_option("#id_sort_key_type", "N")
     shot(page, "create-table")
-    page.click("input[type=submit][value='Create table']")
+    submit(page, "input[type=submit][value='Create table']")
     page.wait_for_url(f"**/admin/tables/t/{name}/")
     assert page.inner_text("#table-status") == "ACTIVE"
     assert ddb.describe_table(TableName=name)["Table"]["KeySchema"][1] == {"AttributeName": "visit", "KeyType": "RANGE"}
@@ -169,27 +168,27 @@ def test_table_browser(page, shot, server, ddb, admin_account):
     # Creating a table that exists shows DynamoDB's error on the form.
     page.goto("/admin/tables/create/")
     page.fill("#id_table_name", name)
-    page.click("input[type=submit][value='Create table']")
+    submit(page, "input[type=submit][value='Create table']")
     assert "ResourceInUseException" in page.inner_text("#content-main")
 
     # A new item; then one that PutItem refuses (the error shown, nothing written).
     page.goto(f"/admin/tables/t/{name}/item/new/")
     page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "B2"}}))
-    page.click("#save-item")
+    submit(page, "#save-item")
     page.wait_for_url("**/item/?*")
     shot(page, "item-created")
     assert ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})["Item"]["ward"] == {"S": "B2"}
     page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "age": {"N": "forty"}}))
-    page.click("#save-item")
+    submit(page, "#save-item")
     assert "ValidationException" in page.inner_text(".errorlist")
     shot(page, "item-invalid")
     page.fill("#id_item", "{oops")
-    page.click("#save-item")
+    submit(page, "#save-item")
     assert "Not valid JSON" in page.inner_text(".errorlist")
 
     # Edit: the change is what boto3 reads back.
     page.fill("#id_item", json.dumps({"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "ICU"}}))
-    page.click("#save-item")
+    submit(page, "#save-item")
     assert "Saved the item" in page.inner_text(".messagelist")
     item = ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})["Item"]
     assert item == {"mrn": {"S": "M-100"}, "visit": {"N": "1"}, "ward": {"S": "ICU"}}
@@ -201,14 +200,14 @@ def test_table_browser(page, shot, server, ddb, admin_account):
     page.goto(f"/admin/tables/t/{name}/?size=10")
     assert page.locator("#items tbody tr").count() == 10
     shot(page, "scan-page-1")
-    page.click("#next-page")
+    submit(page, "#next-page")
     assert page.locator("#items tbody tr").count() == 3
     page.goto(f"/admin/tables/t/{name}/query/")
     page.fill("#id_partition_value", "M-100")
     page.select_option("#id_sort_operator", "between")
     page.fill("#id_sort_value", "3")
     page.fill("#id_sort_value2", "5")
-    page.click("input[type=submit][value=Query]")
+    submit(page, "input[type=submit][value=Query]")
     assert [c.strip() for c in page.locator("#items tbody tr td.key:nth-child(2)").all_inner_texts()] == ["3", "4", "5"]
     shot(page, "query")
     page.goto(f"/admin/tables/t/{name}/query/?partition_value=M-100&sort_operator=%3E&sort_value=x")
@@ -218,20 +217,20 @@ def test_table_browser(page, shot, server, ddb, admin_account):
     page.goto(f"/admin/tables/t/{name}/")
     page.fill("#lookup-form input[name=hash]", "M-100")
     page.fill("#lookup-form input[name=range]", "1")
-    page.click("#lookup-form input[type=submit]")
-    page.click("#delete-item")
-    page.click("#confirm-delete-item")
+    submit(page, "#lookup-form input[type=submit]")
+    submit(page, "#delete-item")
+    submit(page, "#confirm-delete-item")
     assert "Deleted the item" in page.inner_text(".messagelist")
     assert "Item" not in ddb.get_item(TableName=name, Key={"mrn": {"S": "M-100"}, "visit": {"N": "1"}})
 
     # Delete the table: the typed name must match.
-    page.click("#delete-table")
+    submit(page, "#delete-table")
     page.fill("#id_confirm_name", "wrong")
-    page.click("#confirm-delete")
+    submit(page, "#confirm-delete")
     assert "does not match" in page.inner_text(".errorlist")
     page.fill("#id_confirm_name", name)
     shot(page, "delete-table")
-    page.click("#confirm-delete")
+    submit(page, "#confirm-delete")
     page.wait_for_url("**/admin/tables/")
     assert _error_code(lambda: ddb.describe_table(TableName=name)) == "ResourceNotFoundException"
     assert not page.console_errors, page.console_errors
@@ -251,7 +250,7 @@ def test_login_lockout(page, shot, admin_account):
     for attempt in range(5):
         page.fill("#id_username", victim.username)
         page.fill("#id_password", f"guess-{attempt}")
-        page.click("input[type=submit]")
+        submit(page, "input[type=submit]")
         if attempt < 4:
             assert page.locator(".errornote").count() == 1
     shot(page, "locked-out")
@@ -260,7 +259,7 @@ def test_login_lockout(page, shot, admin_account):
     page.goto("/admin/login/")
     page.fill("#id_username", victim.username)
     page.fill("#id_password", victim.password)
-    page.click("input[type=submit]")
+    submit(page, "input[type=submit]")
     assert page.locator("#lockout").count() == 1
     assert "/admin/login/" in page.url
     # Other administrators are not locked out with them.

@@ -24,7 +24,7 @@ json_values = st.recursive(
 numbers = st.one_of(
     st.integers().map(str),
     st.decimals(allow_nan=False, allow_infinity=False).map(str),
-    st.from_regex(r"[+-]?\d{0,45}(\.\d{0,45})?([eE][+-]?\d{1,4})?", fullmatch=True),
+    st.from_regex(r"[+-]?\d{0,45}(\.\d{0,45})?([eE][+-]?\d{1,25})?", fullmatch=True),
     st.sampled_from(["", "-", ".", "1e", "NaN", "Infinity", "1E+126", "9.9999999999999999999999999999999999999E+125",
                      "1E-130", "1E-131", "0.0000", "-0", "1" * 39, "0x10", " 1", "1 "]),
 )

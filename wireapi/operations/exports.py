@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from storage.backends.base import JobRecord
+
 from .. import errors
 from ..dispatch import Request
 from ..transfer import jobs, s3paths
@@ -73,7 +75,7 @@ async def export_table_to_point_in_time(req: Request, data: dict[str, Any]) -> d
     return {"ExportDescription": jobs.public(job.description)}
 
 
-async def _job(req: Request, arn: str) -> Any:
+async def _job(req: Request, arn: str) -> JobRecord:
     if jobs.parse_job_arn(arn, jobs.EXPORT) is None:
         raise errors.ValidationException(errors.INVALID_EXPORT_ARN)
     job = await req.runtime.backend.load_job(arn)

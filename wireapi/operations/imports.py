@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from storage.backends.base import TableExists
+from storage.backends.base import JobRecord, TableExists
 
 from .. import errors
 from ..dispatch import Request
@@ -40,7 +40,7 @@ def _log_group_arn() -> str:
     return f"arn:aws:logs:{region}:{account}:log-group:/aws-dynamodb/imports:*"
 
 
-async def _running_import(req: Request, table_arn: str, token: str) -> Any:
+async def _running_import(req: Request, table_arn: str, token: str) -> JobRecord | None:
     for job in await req.runtime.backend.list_jobs(jobs.IMPORT, f"{table_arn}/import/", None, jobs.DEFAULT_PAGE):
         if job.status in _RUNNING and job.description.get("ClientToken") == token:
             return job
@@ -52,11 +52,10 @@ async def import_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     params = data["TableCreationParameters"]
     name, token = params["TableName"], data["ClientToken"]
     started = jobs.now()
-    create = {**params, "TableName": name}
     index_names = [(i["IndexName"], "GSI") for i in params.get("GlobalSecondaryIndexes") or []]
     backend = req.runtime.backend
     try:
-        record = await backend.create_table(name, initial_description(create, started), "CREATING", started,
+        record = await backend.create_table(name, initial_description(params, started), "CREATING", started,
                                             index_names)
     except TableExists:
         existing = await req.runtime.catalog.get(name)
@@ -83,17 +82,19 @@ async def import_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
         "ProcessedItemCount": 0,
         "ImportedItemCount": 0,
     }
-    job, created = await backend.create_job(description["ImportArn"], jobs.IMPORT, started, description, token,
-                                            time.time() - jobs.TOKEN_WINDOW_SECONDS)
-    if not created:
-        # The token belongs to an import of another table: undo this one's table.
-        await backend.drop_table(record.id)
+    try:
+        job, created = await backend.create_job(description["ImportArn"], jobs.IMPORT, started, description,
+                                                token, time.time() - jobs.TOKEN_WINDOW_SECONDS)
+        if not created:  # the token belongs to an import of another table
+            raise errors.ImportConflict()
+    except Exception:
+        await backend.drop_table(record.id)  # no table without its import
         req.runtime.catalog.changed()
-        raise errors.ImportConflict()
+        raise
     return {"ImportTableDescription": jobs.public(job.description)}
 
 
-async def _job(req: Request, arn: str) -> Any:
+async def _job(req: Request, arn: str) -> JobRecord:
     if jobs.parse_job_arn(arn, jobs.IMPORT) is None:
         raise errors.ValidationException(errors.INVALID_IMPORT_ARN)
     job = await req.runtime.backend.load_job(arn)

@@ -6,6 +6,7 @@ trimmed records from records not yet written without a second query.
 """
 from __future__ import annotations
 
+import re
 import time
 from email.utils import formatdate
 from typing import Any
@@ -18,6 +19,7 @@ from ..dispatch import Request
 MAX_LIST_LIMIT = 100
 MAX_RECORDS_LIMIT = 1000
 MAX_RECORDS_BYTES = 1024 * 1024
+_STREAM_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[^:]*:[^:]*:table/[^/]+/stream/[^/]+")
 
 
 def _check_limit(data: dict[str, Any], maximum: int) -> int:
@@ -35,7 +37,14 @@ def _live(stream: StreamInfo | None, now: float) -> bool:
                                    (stream.disabled_at or 0) > now - streams.RETENTION_SECONDS)
 
 
+def _check_arn(arn: str) -> None:
+    """A malformed ARN is a ValidationException; a well-formed unknown one is not found."""
+    if not _STREAM_ARN.fullmatch(arn):
+        raise errors.ValidationException(f"Invalid StreamArn: {arn}")
+
+
 async def _load(req: Request, arn: str) -> StreamInfo:
+    _check_arn(arn)
     stream = await req.runtime.backend.load_stream(arn=arn)
     if stream is None or not _live(stream, time.time()):
         raise errors.stream_not_found(arn)
@@ -64,8 +73,10 @@ async def describe_stream(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     seq_range = {"StartingSequenceNumber": streams.format_seq(low if low is not None else stream.next_seq)}
     if stream.status == "DISABLED":
         seq_range["EndingSequenceNumber"] = streams.format_seq(stream.next_seq - 1)  # the last one taken
-    # The one shard never splits: it has no child shards to filter for.
-    shards = [] if data.get("ExclusiveStartShardId") == shard_id or data.get("ShardFilter") else [
+    # Shards are listed in id order after ExclusiveStartShardId. The one shard
+    # never splits: it has no child shards for a ShardFilter to find.
+    after = data.get("ExclusiveStartShardId")
+    shards = [] if (after is not None and shard_id <= after) or data.get("ShardFilter") else [
         {"ShardId": shard_id, "SequenceNumberRange": seq_range}]
     return {"StreamDescription": {
         "StreamArn": stream.arn,
@@ -84,6 +95,10 @@ async def get_shard_iterator(req: Request, data: dict[str, Any]) -> dict[str, An
     if data["ShardId"] != streams.shard_id(stream.arn, stream.created_at):
         raise errors.ResourceNotFound(f"Requested resource not found: Shard does not exist: {data['ShardId']}")
     kind = data["ShardIteratorType"]
+    by_number = kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
+    if "SequenceNumber" in data and not by_number:
+        raise errors.ValidationException(
+            f"SequenceNumber should not be specified when ShardIteratorType is {kind}")
     if kind == "TRIM_HORIZON":
         position = 0
     elif kind == "LATEST":
@@ -103,12 +118,13 @@ async def get_shard_iterator(req: Request, data: dict[str, Any]) -> dict[str, An
             raise errors.ValidationException(
                 f"SequenceNumber is required when ShardIteratorType is {kind}")
         seq = streams.parse_seq(text)
-        if seq is None or seq < 1 or seq >= stream.next_seq:
+        # next_seq is not taken yet: an empty shard's StartingSequenceNumber.
+        if seq is None or seq > stream.next_seq:
             raise errors.ValidationException(f"Invalid SequenceNumber: {text}")
         low, _ = await req.runtime.backend.stream_seq_bounds(stream.id)
-        if low is None or seq < low:
+        if seq < (low if low is not None else stream.next_seq):
             raise _trimmed()
-        position = seq if kind == "AT_SEQUENCE_NUMBER" else seq + 1
+        position = seq if kind == "AT_SEQUENCE_NUMBER" else min(seq + 1, stream.next_seq)
     return {"ShardIterator": streams.encode_iterator(stream.arn, stream.id, position)}
 
 

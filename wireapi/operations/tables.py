@@ -267,7 +267,11 @@ async def create_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
         raise errors.table_in_use(name) from None
     stream = _new_stream(record.description)
     if stream is not None:
-        await req.runtime.backend.create_stream(record.id, stream)
+        try:
+            await req.runtime.backend.create_stream(record.id, stream)
+        except Exception:  # no table that claims a stream it does not have
+            await req.runtime.backend.drop_table(record.id)
+            raise
     req.runtime.catalog.changed()
     await tags_ops.tag_new_table(req, record.description["TableArn"], tag_pairs)
     return {"TableDescription": await describe(req, record, stats=False)}
@@ -363,7 +367,8 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             desc.update(_stream_fields(name, spec))
             stream_change = (_new_stream(desc), False)
         else:
-            desc["StreamSpecification"] = {"StreamEnabled": False}
+            # DynamoDB then leaves StreamSpecification out; LatestStreamArn stays.
+            desc.pop("StreamSpecification", None)
             stream_change = (None, True)
         changed = True
     if "TableClass" in data:

@@ -14,7 +14,7 @@ import orjson
 
 from django.conf import settings
 
-from storage.backends.base import JobRecord
+from storage.backends.base import JobRecord, TableRecord
 
 from .. import errors, indexes, values
 from ..dispatch import Request
@@ -174,7 +174,7 @@ def _attribute_types(params: dict[str, Any]) -> dict[str, str]:
     return {d["AttributeName"]: d["AttributeType"] for d in params["AttributeDefinitions"]}
 
 
-def _prepare(table: Any, item: dict[str, Any]) -> PreparedWrite:
+def _prepare(table: TableRecord, item: dict[str, Any]) -> PreparedWrite:
     """Validate a candidate as PutItem validates an Item; DynamoDBError if it is no item."""
     item = values.validate_item(item)
     values.check_item_size(item)
@@ -188,7 +188,7 @@ def _prepare(table: Any, item: dict[str, Any]) -> PreparedWrite:
     return PreparedWrite(table, pk, sk, {n: item[n] for n in schema.names}, decide)
 
 
-async def _drop(runtime: Runtime, table: Any) -> None:
+async def _drop(runtime: Runtime, table: TableRecord) -> None:
     await runtime.backend.drop_table(table.id)
     runtime.catalog.changed()
 
@@ -197,7 +197,7 @@ class _ImportPass:
     """One reading of the source objects: candidates validated, good items
     written in batches, bad ones counted and logged."""
 
-    def __init__(self, runtime: Runtime, job: JobRecord, table: Any, error_log: _ErrorLog) -> None:
+    def __init__(self, runtime: Runtime, job: JobRecord, table: TableRecord, error_log: _ErrorLog) -> None:
         self.table, self.job, self.error_log = table, job, error_log
         desc = job.description
         self.format = desc["InputFormat"]
