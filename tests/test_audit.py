@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from .conftest import make_client
 from .server import create_key
+from .test_authz import off_loop
 
 
 def entries(django_db_blocker, request_ids: list[str], timeout: float = 8.0) -> dict[str, object]:
@@ -21,7 +22,7 @@ def entries(django_db_blocker, request_ids: list[str], timeout: float = 8.0) -> 
     deadline = time.monotonic() + timeout
     while True:
         with django_db_blocker.unblock():
-            rows = {e.request_id: e for e in AccessLogEntry.objects.filter(request_id__in=request_ids)}
+            rows = off_loop(lambda: {e.request_id: e for e in AccessLogEntry.objects.filter(request_id__in=request_ids)})
         if len(rows) == len(request_ids) or time.monotonic() > deadline:
             return rows
         time.sleep(0.2)
@@ -58,13 +59,16 @@ def test_key_last_used_is_recorded(server, django_db_blocker):
     from accounts.models import AccessKey
 
     fresh = create_key(f"lu{uuid.uuid4().hex[:8]}")
+    def last_used():
+        return off_loop(lambda: AccessKey.objects.get(access_key_id=fresh.access_key_id).last_used_at)
+
     with django_db_blocker.unblock():
-        assert AccessKey.objects.get(access_key_id=fresh.access_key_id).last_used_at is None
+        assert last_used() is None
     make_client(server, fresh).list_tables()
     deadline = time.monotonic() + 8
     while time.monotonic() < deadline:
         with django_db_blocker.unblock():
-            used = AccessKey.objects.get(access_key_id=fresh.access_key_id).last_used_at
+            used = last_used()
         if used is not None:
             break
         time.sleep(0.2)
@@ -78,21 +82,24 @@ def test_retention_purges_old_entries(server, django_db_blocker, settings):
 
     old_id, new_id = f"old-{uuid.uuid4().hex}", f"new-{uuid.uuid4().hex}"
     now = datetime.now(timezone.utc)
-    with django_db_blocker.unblock():
+    def add_entries() -> None:
         for rid, age in ((old_id, 91), (new_id, 89)):
             AccessLogEntry.objects.create(time=now - timedelta(days=age), principal="p", access_key_id="k",
                                           operation="GetItem", table_name="t", outcome="OK", source="",
                                           request_id=rid)
 
-        async def purge() -> int:
-            try:
-                return await audit.purge_once(now)
-            finally:
-                await runtime.shutdown()
+    async def purge() -> int:
+        try:
+            return await audit.purge_once(now)
+        finally:
+            await runtime.shutdown()
 
-        settings.EXTENDDB_ACCESS_LOG_RETENTION_DAYS = 90
-        assert asyncio.run(purge()) >= 1
-        left = set(AccessLogEntry.objects.filter(request_id__in=[old_id, new_id]).values_list("request_id", flat=True))
+    settings.EXTENDDB_ACCESS_LOG_RETENTION_DAYS = 90
+    with django_db_blocker.unblock():
+        off_loop(add_entries)
+        assert off_loop(asyncio.run, purge()) >= 1
+        left = off_loop(lambda: set(AccessLogEntry.objects.filter(
+            request_id__in=[old_id, new_id]).values_list("request_id", flat=True)))
     assert left == {new_id}
 
 

@@ -20,6 +20,23 @@ from .server import Key
 ACCOUNT, REGION = "000000000000", "us-east-1"
 
 
+def off_loop(fn, *args, **kwargs):
+    """Run fn in a fresh thread: ORM calls refuse to run where an event loop is running
+    (a session-wide Playwright fixture leaves one in the main thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
@@ -44,11 +61,11 @@ def admin(django_db_setup, django_db_blocker):
 
                 saved, sys.stdin = sys.stdin, io.StringIO(stdin)
                 try:
-                    call_command(*args, stdout=out)
+                    off_loop(call_command, *args, stdout=out)
                 finally:
                     sys.stdin = saved
             else:
-                call_command(*args, stdout=out)
+                off_loop(call_command, *args, stdout=out)
         return out.getvalue()
     return run
 
@@ -337,10 +354,10 @@ def test_broken_policy_is_refused_by_the_model(django_db_setup, django_db_blocke
 
     with django_db_blocker.unblock():
         with pytest.raises(ValidationError, match="exactly one of Resource or NotResource"):
-            Policy(name=f"bad{uuid.uuid4().hex[:8]}",
-                   document={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}).save()
+            off_loop(Policy(name=f"bad{uuid.uuid4().hex[:8]}",
+                            document={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}).save)
         with pytest.raises(ValidationError, match="Version"):
-            Policy(name="x", document={"Version": "2020-01-01", "Statement": []}).full_clean()
+            off_loop(Policy(name="x", document={"Version": "2020-01-01", "Statement": []}).full_clean)
 
 
 def test_source_ip_condition_and_replacing_a_policy(server, admin):

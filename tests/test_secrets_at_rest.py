@@ -6,19 +6,24 @@ import uuid
 
 from .conftest import make_client
 from .server import create_key, manage
+from .test_authz import off_loop
+
+
+def _all_cells() -> list[tuple[str, object]]:
+    from django.db import connection
+
+    cells = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # table names come from the schema, not users
+            cells.extend((table, cell) for row in cursor.fetchall() for cell in row)
+    return cells
 
 
 def _cells(django_db_blocker):
-    from django.db import connection
-
     with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            for table in connection.introspection.table_names(cursor):
-                quoted = connection.ops.quote_name(table)
-                cursor.execute(f"SELECT * FROM {quoted}")  # table names come from the schema, not users
-                for row in cursor.fetchall():
-                    for cell in row:
-                        yield table, cell
+        return off_loop(_all_cells)
 
 
 def _contains(cell, secret: str) -> bool:

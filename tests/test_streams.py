@@ -377,6 +377,22 @@ def test_no_record_missed_or_duplicated_under_concurrent_writers(server, key, dd
     ddb.delete_table(TableName=table)
 
 
+def in_thread(django_db_blocker, work):
+    """Run ORM work in a thread of its own: another test's event loop may be
+    running in the main thread, where Django refuses synchronous queries."""
+    from django.db import connections
+
+    def run():
+        try:
+            with django_db_blocker.unblock():
+                return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
 def test_records_past_retention_are_trimmed(ddb, streams, django_db_blocker):
     """Back-date records by 25 hours (as if that much time had passed) and let a
     sweep purge them: reads at or before them answer TrimmedDataAccessException."""
@@ -391,11 +407,13 @@ def test_records_past_retention_are_trimmed(ddb, streams, django_db_blocker):
         put(ddb, table, f"k{i}")
     seqs = [r["dynamodb"]["SequenceNumber"] for r in read_all(streams, arn)]
     old_iterator = iterator(streams, arn, "AT_SEQUENCE_NUMBER", SequenceNumber=seqs[0])
-    with django_db_blocker.unblock():
+
+    def age_first_two():
         stream = Stream.objects.get(arn=arn)
-        first_two = StreamRecord.objects.filter(stream=stream).order_by("seq")[:2].values_list("seq", flat=True)
-        StreamRecord.objects.filter(stream=stream, seq__in=list(first_two)).update(
-            created_at=F("created_at") - 25 * 3600)
+        first_two = list(StreamRecord.objects.filter(stream=stream).order_by("seq")[:2].values_list("seq", flat=True))
+        StreamRecord.objects.filter(stream=stream, seq__in=first_two).update(created_at=F("created_at") - 25 * 3600)
+
+    in_thread(django_db_blocker, age_first_two)
     manage("sweepttl")
 
     with pytest.raises(ClientError) as err:
@@ -410,8 +428,8 @@ def test_records_past_retention_are_trimmed(ddb, streams, django_db_blocker):
 
     # A stream disabled more than 24 hours ago is gone with its records.
     ddb.delete_table(TableName=table)
-    with django_db_blocker.unblock():
-        Stream.objects.filter(arn=arn).update(disabled_at=F("disabled_at") - 25 * 3600)
+    in_thread(django_db_blocker,
+              lambda: Stream.objects.filter(arn=arn).update(disabled_at=F("disabled_at") - 25 * 3600))
     manage("sweepttl")
     with pytest.raises(ClientError) as err:
         streams.describe_stream(StreamArn=arn)

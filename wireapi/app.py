@@ -10,6 +10,7 @@ authentication, request shape, then the operation itself.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import zlib
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from . import audit, authz, errors, shapes, sigv4
+from . import audit, background, authz, errors, shapes, sigv4
 from .dispatch import SERVICES, Request, handler_for
 from .runtime import get_runtime, shutdown
 
@@ -77,6 +78,10 @@ async def _lifespan(receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if multiprocessing.parent_process() is not None:
+                # A uvicorn worker: go when `serve` goes, even if it was SIGKILLed,
+                # rather than keep the port as an orphan.
+                background.die_with_parent(os.getppid())
             try:
                 await get_runtime().backend.open()
             except Exception as exc:  # the database may come up later; requests retry

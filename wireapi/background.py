@@ -8,6 +8,7 @@ one bad item never stops the others. One entry a line.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import importlib
 import logging
 import os
@@ -22,6 +23,7 @@ BACKGROUND_TASKS: tuple[str, ...] = (
 )
 
 RESTART_PAUSE_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1
 
 
 async def _supervise(target: str) -> None:
@@ -38,21 +40,33 @@ async def _supervise(target: str) -> None:
             await asyncio.sleep(RESTART_PAUSE_SECONDS)
 
 
-async def _watch_parent(stop: asyncio.Event) -> None:
-    """Stop when `serve` is gone, even if it was killed and could not tell us."""
-    parent = os.getppid()
-    while os.getppid() == parent:
+def die_with_parent(parent_pid: int) -> None:
+    """Make a child of `serve` go when `serve` goes, even if it was SIGKILLed.
+
+    Linux sends SIGTERM on the parent's death (PR_SET_PDEATHSIG); a parent
+    already gone before that was set is caught by comparing the pid."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: _watch_parent still notices
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+async def _watch_parent(stop: asyncio.Event, parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
         await asyncio.sleep(1.0)
     stop.set()
 
 
-async def main(tasks: tuple[str, ...] = BACKGROUND_TASKS) -> None:
+async def main(parent_pid: int, tasks: tuple[str, ...] = BACKGROUND_TASKS) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     running = [asyncio.create_task(_supervise(t)) for t in tasks]
-    watcher = asyncio.create_task(_watch_parent(stop))
+    watcher = asyncio.create_task(_watch_parent(stop, parent_pid))
     await stop.wait()
     watcher.cancel()
     for task in running:
@@ -63,9 +77,10 @@ async def main(tasks: tuple[str, ...] = BACKGROUND_TASKS) -> None:
     await shutdown()
 
 
-def run() -> None:
+def run(parent_pid: int) -> None:
     """Process entry point (multiprocessing spawn)."""
+    die_with_parent(parent_pid)
     import django
 
     django.setup()
-    asyncio.run(main())
+    asyncio.run(main(parent_pid))

@@ -296,3 +296,78 @@ def csv_options_without_csv(input_format: str) -> ValidationException:
 
 def invalid_next_token(operation: str, token: str) -> ValidationException:
     return ValidationException(f"Invalid NextToken for {operation}: {token}")
+
+
+# --- PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction) ----
+# Positions in messages are DynamoDB's "line:column:length" of a token.
+
+PARTIQL_NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
+# Details after PARTIQL_NOT_WELL_FORMED (syntax errors).
+PARTIQL_UNEXPECTED_TERM = "Unexpected term"
+PARTIQL_UNEXPECTED_KEYWORD = "Unexpected keyword"
+PARTIQL_UNEXPECTED_OPERATOR = "Unexpected operator"
+PARTIQL_LEFTOVER = "Unexpected token after expression"
+PARTIQL_MISSING_RHS = "Missing right-hand side expression of infix operator"
+PARTIQL_EXPECTED_PATH = "Expected identifier for simple path"
+PARTIQL_EXPECTED_DML = "Expected data manipulation"
+PARTIQL_EXPECTED_TYPE = "Expected type name"
+# Whole messages.
+PARTIQL_ALIASING = "Aliasing is not supported"
+PARTIQL_MANDATORY_KEY = "Where clause does not contain a mandatory equality on all key attributes"
+PARTIQL_PARAMETER_COUNT = "Number of parameters in request and statement don't match."
+PARTIQL_UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
+PARTIQL_EMPTY_SET = "Empty bags are not supported"
+PARTIQL_INSERT_VALUES = ('Unsupported operation: Inserting multiple items in a single statement is not supported, '
+                         'use "INSERT INTO tableName VALUE item" instead')
+PARTIQL_BATCH_MIXED = "Read and write requests together in the same batch is not supported."
+PARTIQL_BATCH_DUPLICATES = "Provided list of item keys contains duplicates"
+PARTIQL_TRANSACTION_MIXED = ("ExecuteTransaction API does not support both read and write operations in the "
+                             "same request.")
+PARTIQL_TRANSACTION_DUPLICATES = "Transaction request cannot include multiple operations on one item"
+PARTIQL_EXISTS_NEEDS_CONDITION = "EXISTS() must contain a single item read with additional condition"
+PARTIQL_RETURNING_IN_TRANSACTION = "RETURNING clause is not supported in ExecuteTransaction."
+PARTIQL_ORDER_BY_NEEDS_HASH = ("Must have at least one non-optional hash key condition in WHERE clause when using "
+                               "ORDER BY clause.")
+# Texts of ours where DynamoDB's wording is not known.
+PARTIQL_ORDER_BY_RANGE_ONLY = "ORDER BY is supported only on the sort key of the table or index"
+PARTIQL_INVALID_NEXT_TOKEN = "The provided NextToken is invalid"
+
+
+def partiql_not_well_formed(detail: str) -> ValidationException:
+    return ValidationException(PARTIQL_NOT_WELL_FORMED + detail)
+
+
+def partiql_unsupported(what: str) -> ValidationException:
+    return ValidationException(f"Unsupported operation: {what}")
+
+
+def partiql_in_statement(index: int, message: str | None) -> ValidationException:
+    """ExecuteTransaction names the statement a validation error is about."""
+    return ValidationException(f"Validation failed in TransactStatements[{index}]: {message}")
+
+
+def partiql_select_needs_key(operation: str) -> ValidationException:
+    return ValidationException(
+        f"Select statements within {operation} must specify the primary key in the where clause.")
+
+
+def partiql_unrecognized_function(name: str, at: str) -> ValidationException:
+    return ValidationException(f"Unrecognized function: {name} at {at}")
+
+
+def partiql_unsupported_data_type(name: str, where: str, at: str) -> ValidationException:
+    return ValidationException(f"Unsupported data type: {name} under key {where} at {at}")
+
+
+def partiql_unordered_operand(operator: str, kind: str) -> ValidationException:
+    return ValidationException(
+        f"Incorrect operand type for operator or function; operator or function: {operator}, operand type: {kind}")
+
+
+def partiql_set_function(function: str, problem: str, at: str) -> ValidationException:
+    """set_add / set_delete misuse; `problem` is "arity", "first" or "second"."""
+    name = function.upper()
+    text = {"arity": f"{name} must have exactly two arguments",
+            "first": f"The first argument to {name} must equal the assignment value",
+            "second": f"The second argument to {name} must be a value with type SET"}[problem]
+    return ValidationException(f"{text} at {at}")

@@ -15,13 +15,9 @@ from storage.backends import Transaction
 from .. import capacity, errors, values
 from ..dispatch import Request
 from ..partiql import ast, parse
-from ..partiql.errors import (
-    BATCH_DUPLICATES, BATCH_MIXED, PARAMETER_COUNT, TRANSACTION_DUPLICATES, TRANSACTION_MIXED,
-    unsupported,
-)
 from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
-from ..partiql.writes import EXISTS_NEEDS_CONDITION, prepare_write
+from ..partiql.writes import prepare_write
 from .items import PreparedWrite, WriteOutcome, WritesFailed, run_write, write_many, write_response
 from .transact import TOKEN_SECONDS
 
@@ -38,7 +34,7 @@ def _short_code(exc: errors.DynamoDBError) -> str:
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
     if len(given or ()) != expected:
-        raise errors.ValidationException(PARAMETER_COUNT)
+        raise errors.ValidationException(errors.PARTIQL_PARAMETER_COUNT)
     for av in given or ():
         check_parameter_numbers(av)
     return [values.validate_value(av) for av in given or ()]
@@ -79,7 +75,7 @@ async def execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any
         plan = await prepare_select(req, data["Statement"], stmt, params, data)
         return await run_select(req, plan, data.get("NextToken"))
     if isinstance(stmt, ast.Exists):
-        raise unsupported("EXISTS is only supported in ExecuteTransaction")
+        raise errors.partiql_unsupported("EXISTS is only supported in ExecuteTransaction")
     write = await prepare_write(req, stmt, params, data)
     response = write_response(data, write, await run_write(req, write))
     out: dict[str, Any] = {"Items": [response["Attributes"]] if "Attributes" in response else []}
@@ -106,7 +102,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
         except errors.DynamoDBError as exc:  # reported for that statement; the others still run
             parsed.append(exc)
     if len({ast.is_read(p[0]) for p in parsed if not isinstance(p, errors.DynamoDBError)}) > 1:
-        raise errors.ValidationException(BATCH_MIXED)
+        raise errors.ValidationException(errors.PARTIQL_BATCH_MIXED)
 
     prepared: list[PreparedGet | PreparedWrite | errors.DynamoDBError] = []
     for entry, item in zip(entries, parsed):
@@ -118,7 +114,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
             if isinstance(stmt, ast.Select):
                 prepared.append(await prepare_get(req, stmt, params, "BatchExecuteStatement"))
             elif isinstance(stmt, ast.Exists):
-                raise unsupported("EXISTS is only supported in ExecuteTransaction")
+                raise errors.partiql_unsupported("EXISTS is only supported in ExecuteTransaction")
             else:
                 prepared.append(await prepare_write(req, stmt, params, entry))
         except errors.DynamoDBError as exc:
@@ -127,7 +123,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
     for p in prepared:
         if not isinstance(p, errors.DynamoDBError):
             if (p.table.id, p.pk, p.sk) in seen:
-                raise errors.ValidationException(BATCH_DUPLICATES)
+                raise errors.ValidationException(errors.PARTIQL_BATCH_DUPLICATES)
             seen.add((p.table.id, p.pk, p.sk))
 
     responses: list[dict[str, Any]] = []
@@ -168,7 +164,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
 
 def _in_statement(index: int, exc: errors.DynamoDBError) -> errors.DynamoDBError:
     if isinstance(exc, errors.ValidationException):
-        return errors.ValidationException(f"Validation failed in TransactStatements[{index}]: {exc.message}")
+        return errors.partiql_in_statement(index, exc.message)
     return exc
 
 
@@ -210,13 +206,11 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         except errors.DynamoDBError as exc:
             raise _in_statement(i, exc) from None
         if getattr(stmt, "returning", None) is not None:
-            raise errors.ValidationException(
-                f"Validation failed in TransactStatements[{i}]: RETURNING clause is not supported in "
-                "ExecuteTransaction.")
+            raise errors.partiql_in_statement(i, errors.PARTIQL_RETURNING_IN_TRANSACTION)
         parsed.append((stmt, params))
     reads = sum(ast.is_read(stmt) for stmt, _ in parsed)
     if 0 < reads < len(parsed):
-        raise errors.ValidationException(TRANSACTION_MIXED)
+        raise errors.ValidationException(errors.PARTIQL_TRANSACTION_MIXED)
     if reads:
         return await _read_transaction(req, data, parsed)
 
@@ -225,7 +219,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         try:
             writes.append(await prepare_write(req, stmt, params, entry))
         except errors.ValidationException as exc:
-            raise (_in_statement(i, exc) if exc.message == EXISTS_NEEDS_CONDITION else exc) from None
+            raise (_in_statement(i, exc) if exc.message == errors.PARTIQL_EXISTS_NEEDS_CONDITION else exc) from None
     _check_distinct(writes)
     response: dict[str, Any] = {"Responses": []}  # DynamoDB lists no per-statement entries for writes
 
@@ -252,7 +246,7 @@ def _check_distinct(targets: list[Any]) -> None:
     for target in targets:
         key = (target.table.id, target.pk, target.sk)
         if key in seen:
-            raise errors.ValidationException(TRANSACTION_DUPLICATES)
+            raise errors.ValidationException(errors.PARTIQL_TRANSACTION_DUPLICATES)
         seen.add(key)
 
 

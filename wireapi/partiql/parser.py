@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from wireapi.errors import ValidationException
+from wireapi.errors import (
+    PARTIQL_ALIASING, PARTIQL_EXPECTED_DML, PARTIQL_EXPECTED_PATH, PARTIQL_EXPECTED_TYPE, PARTIQL_INSERT_VALUES,
+    PARTIQL_LEFTOVER, PARTIQL_MISSING_RHS, PARTIQL_UNEXPECTED_KEYWORD, PARTIQL_UNEXPECTED_OPERATOR,
+    PARTIQL_UNEXPECTED_TERM, ValidationException, partiql_not_well_formed,
+)
 
 from . import ast
-from .errors import (
-    ALIASING, EXPECTED_DML, EXPECTED_PATH, LEFTOVER, MISSING_RHS, UNEXPECTED_KEYWORD, UNEXPECTED_OPERATOR,
-    UNEXPECTED_TERM, not_well_formed, unsupported,
-)
 from .tokens import EOF, IDENT, NUMBER, OP, QIDENT, STRING, Token, location, tokenize
 
 # Words that cannot be bare attribute names (quote them: "value").
@@ -75,19 +75,19 @@ class _Parser:
     def unexpected(self):  # noqa: ANN201 - returns the exception to raise
         token = self.tok
         if token.kind == EOF or token.is_op(";"):
-            return not_well_formed(UNEXPECTED_TERM)
+            return partiql_not_well_formed(PARTIQL_UNEXPECTED_TERM)
         if token.kind == IDENT and token.text.upper() in _OPERATOR_WORDS:
-            return not_well_formed(UNEXPECTED_OPERATOR)
+            return partiql_not_well_formed(PARTIQL_UNEXPECTED_OPERATOR)
         if token.kind == IDENT and token.text.upper() in KEYWORDS:
-            return not_well_formed(UNEXPECTED_KEYWORD)
+            return partiql_not_well_formed(PARTIQL_UNEXPECTED_KEYWORD)
         if token.kind == OP and token.text not in ("(", "[", "{", "<<", "?"):
-            return not_well_formed(UNEXPECTED_OPERATOR)
-        return not_well_formed(LEFTOVER)
+            return partiql_not_well_formed(PARTIQL_UNEXPECTED_OPERATOR)
+        return partiql_not_well_formed(PARTIQL_LEFTOVER)
 
     def finish(self) -> None:
         self.accept_op(";")
         if self.tok.kind != EOF:
-            raise not_well_formed(LEFTOVER)
+            raise partiql_not_well_formed(PARTIQL_LEFTOVER)
 
     # --- statements ---
     def statement(self) -> ast.Statement:
@@ -111,7 +111,7 @@ class _Parser:
             self.expect_op(")")
             result = ast.Exists(inner)
         else:
-            raise not_well_formed(EXPECTED_DML)
+            raise partiql_not_well_formed(PARTIQL_EXPECTED_DML)
         self.finish()
         return result
 
@@ -120,7 +120,7 @@ class _Parser:
         its own message (`aliases`), or is simply a token out of place."""
         token = self.tok
         if token.kind not in (IDENT, QIDENT) or (token.kind == IDENT and token.text.upper() in KEYWORDS):
-            raise not_well_formed(EXPECTED_PATH)
+            raise partiql_not_well_formed(PARTIQL_EXPECTED_PATH)
         self.advance()
         index = None
         if self.accept_op("."):
@@ -130,7 +130,7 @@ class _Parser:
         after = self.tok
         is_word = after.kind == QIDENT or (after.kind == IDENT and after.text.upper() not in KEYWORDS)
         if aliases and (after.is_keyword("AS") or (is_word and not after.is_keyword(*clause_words))):
-            raise ValidationException(ALIASING)
+            raise ValidationException(PARTIQL_ALIASING)
         return ast.Target(token.text, index)
 
     def select(self) -> ast.Select:
@@ -143,7 +143,7 @@ class _Parser:
             projection = tuple(paths)
         self.expect_keyword("FROM")
         if self.tok.kind == EOF:
-            raise not_well_formed(UNEXPECTED_TERM)
+            raise partiql_not_well_formed(PARTIQL_UNEXPECTED_TERM)
         target = self.target(("WHERE", "ORDER"))
         where = self.expression() if self.accept_keyword("WHERE") else None
         order_by = None
@@ -161,10 +161,9 @@ class _Parser:
         self.expect_keyword("INTO")
         target = self.target(("VALUE", "VALUES"), aliases=False)
         if self.tok.is_keyword("VALUES"):
-            raise unsupported('Inserting multiple items in a single statement is not supported, '
-                              'use "INSERT INTO tableName VALUE item" instead')
+            raise ValidationException(PARTIQL_INSERT_VALUES)
         if not self.accept_keyword("VALUE"):
-            raise not_well_formed(LEFTOVER)
+            raise partiql_not_well_formed(PARTIQL_LEFTOVER)
         if not self.tok.is_op("{"):
             raise self.unexpected()
         item = self.primary()
@@ -226,7 +225,7 @@ class _Parser:
         self.expect_op("*")
         variant = " ".join(words)
         if variant not in _RETURNING:
-            raise not_well_formed(UNEXPECTED_TERM)
+            raise partiql_not_well_formed(PARTIQL_UNEXPECTED_TERM)
         return variant
 
     # --- paths ---
@@ -263,7 +262,7 @@ class _Parser:
     def operand_after(self, parse) -> ast.Expr:  # noqa: ANN001
         """The right-hand side of an infix operator."""
         if self.tok.kind == EOF or self.tok.is_op(";", ")"):
-            raise not_well_formed(MISSING_RHS)
+            raise partiql_not_well_formed(PARTIQL_MISSING_RHS)
         return parse()
 
     def disjunction(self) -> ast.Expr:
@@ -326,7 +325,7 @@ class _Parser:
         elif word in TYPE_NAMES:
             self.advance()
         else:
-            raise not_well_formed("Expected type name")
+            raise partiql_not_well_formed(PARTIQL_EXPECTED_TYPE)
         return TYPE_NAMES[word]
 
     def additive(self) -> ast.Expr:
@@ -421,4 +420,4 @@ def parse(statement: str) -> tuple[ast.Statement, int]:
     try:
         return _parse(statement)
     except RecursionError:  # thousands of nested parentheses or brackets
-        raise not_well_formed("") from None
+        raise partiql_not_well_formed("") from None

@@ -24,13 +24,8 @@ from wireapi.operations import read_common as rc
 from wireapi.operations.tables import get_table
 
 from . import ast
-from .errors import MANDATORY_KEY
 from .translate import Binder, bare, conjuncts, is_constant, split_key
 
-ORDER_BY_NEEDS_HASH = ("Must have at least one non-optional hash key condition in WHERE clause when using "
-                       "ORDER BY clause.")
-ORDER_BY_RANGE_ONLY = "ORDER BY is supported only on the sort key of the table or index"
-INVALID_NEXT_TOKEN = "The provided NextToken is invalid"
 
 
 @dataclass
@@ -138,9 +133,9 @@ async def prepare_select(req: Request, statement: str, stmt: ast.Select, params:
     if stmt.order_by is not None:
         path, forward = stmt.order_by
         if partitions is None:
-            raise errors.ValidationException(ORDER_BY_NEEDS_HASH)
+            raise errors.ValidationException(errors.PARTIQL_ORDER_BY_NEEDS_HASH)
         if path != ast.Path((schema.range_name,)):
-            raise errors.ValidationException(ORDER_BY_RANGE_ONLY)
+            raise errors.ValidationException(errors.PARTIQL_ORDER_BY_RANGE_ONLY)
     rng = _range(stmt.where, schema, binder) if partitions is not None else KeyRange()
     rc.check_index_select(index, None)
     rc.needs_base_items(index, None, projection, condition)  # GSI projection checks
@@ -181,7 +176,7 @@ def decode_next_token(plan: SelectPlan, token: str | None) -> Any:
         where, inner = decoded["p"]
         after = tuple(bytes.fromhex(h) for h in inner)
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise errors.ValidationException(INVALID_NEXT_TOKEN) from None
+        raise errors.ValidationException(errors.PARTIQL_INVALID_NEXT_TOKEN) from None
     if plan.partitions is None:
         return after
     return (int(where), after[0] if plan.read.index is None else after)
@@ -279,12 +274,11 @@ async def prepare_get(req: Request, stmt: ast.Select, params: list[dict[str, Any
     try:
         key, rest = split_key(stmt.where, schema.names, binder)
     except errors.ValidationException as exc:
-        if exc.message != MANDATORY_KEY:
+        if exc.message != errors.PARTIQL_MANDATORY_KEY:
             raise
         key, rest = {}, None
     if stmt.target.index is not None or rest is not None or len(key) != len(schema.names):
-        raise errors.ValidationException(
-            f"Select statements within {operation} must specify the primary key in the where clause.")
+        raise errors.partiql_select_needs_key(operation)
     projection_text = ", ".join(binder.path(p) for p in stmt.projection) if stmt.projection else None
     projection = bare(expressions.parse_projection, projection_text, binder.attributes()) if projection_text else None
     pk, sk = key_from_key_param(schema, key)

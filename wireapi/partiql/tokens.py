@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import not_well_formed
+from wireapi.errors import partiql_not_well_formed
 
 # Token kinds.
 IDENT = "ident"    # a bare word (keywords too)
@@ -51,7 +51,7 @@ def tokenize(statement: str) -> list[Token]:
         if match is None or (match.lastgroup == "op" and statement.startswith("/*", pos)):
             # '#' comments, unterminated quotes or comments, stray characters: DynamoDB
             # reports these with nothing after the colon.
-            raise not_well_formed("")
+            raise partiql_not_well_formed("")
         kind = match.lastgroup
         text = match.group()
         if kind == "qident":

@@ -11,17 +11,19 @@ import re
 from typing import Any
 
 from wireapi import expressions, values
-from wireapi.errors import ValidationException
+from wireapi.errors import (
+    PARTIQL_EMPTY_SET, PARTIQL_MANDATORY_KEY, PARTIQL_UNCONVERTIBLE, ValidationException, partiql_not_well_formed,
+    partiql_set_function, partiql_unordered_operand, partiql_unrecognized_function, partiql_unsupported,
+    partiql_unsupported_data_type,
+)
 
 from . import ast
-from .errors import MANDATORY_KEY, not_well_formed, unsupported
 
 _CONDITION_FUNCTIONS = ("begins_with", "contains", "attribute_type", "attribute_exists", "attribute_not_exists")
 _SET_KINDS = {"S": "SS", "N": "NS", "B": "BS"}
 _EXPRESSION_PREFIX = re.compile(r"Invalid [A-Za-z]+Expression: ")
 _NUMBER = re.compile(r"[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _INT32 = range(-2**31, 2**31)
-UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
 
 
 def number_converts(text: str) -> bool:
@@ -40,11 +42,11 @@ def check_parameter_numbers(av: Any) -> None:
         return
     for kind, value in av.items():
         if kind == "N" and isinstance(value, str) and not number_converts(value):
-            raise ValidationException(f"{UNCONVERTIBLE}: {value}")
+            raise ValidationException(f"{PARTIQL_UNCONVERTIBLE}: {value}")
         if kind == "NS" and isinstance(value, list):
             for member in value:
                 if isinstance(member, str) and not number_converts(member):
-                    raise ValidationException(f"{UNCONVERTIBLE}: {member}")
+                    raise ValidationException(f"{PARTIQL_UNCONVERTIBLE}: {member}")
         elif kind == "L" and isinstance(value, list):
             for member in value:
                 check_parameter_numbers(member)
@@ -115,7 +117,7 @@ class Binder:
         locates it inside its value for DynamoDB's messages ("root.m[1]")."""
         if isinstance(expr, ast.Lit):
             if "N" in expr.value and not number_converts(expr.value["N"]):
-                raise not_well_formed("")
+                raise partiql_not_well_formed("")
             try:
                 return values.validate_value(expr.value)
             except ValidationException as exc:
@@ -128,18 +130,18 @@ class Binder:
             return {"M": {name: self.constant(value, f"{where}.{name}") for name, value in expr.pairs}}
         if isinstance(expr, ast.SetExpr):
             if not expr.items:
-                raise ValidationException("Empty bags are not supported")
+                raise ValidationException(PARTIQL_EMPTY_SET)
             members = [self.constant(item, where) for item in expr.items]
             kinds = {next(iter(m)) for m in members}
             if len(kinds) != 1 or next(iter(kinds)) not in _SET_KINDS:
-                raise unsupported("sets must hold only strings, only numbers or only binary values")
+                raise partiql_unsupported("sets must hold only strings, only numbers or only binary values")
             kind = kinds.pop()
             return values.validate_value({_SET_KINDS[kind]: [m[kind] for m in members]})
         if isinstance(expr, ast.Call):
-            raise ValidationException(f"Unsupported data type: {expr.name} under key {where} at {expr.at}")
+            raise partiql_unsupported_data_type(expr.name, where, expr.at)
         if isinstance(expr, ast.Missing):
-            raise unsupported("MISSING can only be compared with a path")
-        raise unsupported("only literals and parameters are supported here")
+            raise partiql_unsupported("MISSING can only be compared with a path")
+        raise partiql_unsupported("only literals and parameters are supported here")
 
     def item(self, expr: ast.MapExpr) -> dict[str, Any]:
         """INSERT's VALUE: each attribute's value is a root of its own."""
@@ -171,7 +173,7 @@ class Binder:
                 and isinstance(expr.args[0], ast.Path):
             return f"size({self.path(expr.args[0])})"
         if isinstance(expr, ast.Call) and expr.name not in _CONDITION_FUNCTIONS + ("size",):
-            raise ValidationException(f"Unrecognized function: {expr.name} at {expr.at}")
+            raise partiql_unrecognized_function(expr.name, expr.at)
         return self.value_ref(self.constant(expr))
 
     # --- conditions ---
@@ -202,8 +204,8 @@ class Binder:
         if isinstance(expr, ast.Call) and expr.name in _CONDITION_FUNCTIONS:
             return f"{expr.name}({', '.join(self.operand(arg) for arg in expr.args)})"
         if isinstance(expr, ast.Call):
-            raise ValidationException(f"Unrecognized function: {expr.name} at {expr.at}")
-        raise unsupported("the where clause must be made of comparisons and functions")
+            raise partiql_unrecognized_function(expr.name, expr.at)
+        raise partiql_unsupported("the where clause must be made of comparisons and functions")
 
     def _comparison(self, expr: ast.Binary) -> str:
         left, right = expr.left, expr.right
@@ -212,7 +214,7 @@ class Binder:
             if expr.op in ("=", "<>") and isinstance(path, ast.Path):
                 func = "attribute_not_exists" if expr.op == "=" else "attribute_exists"
                 return f"{func}({self.path(path)})"
-            raise unsupported("MISSING can only be compared with = or <> to a path")
+            raise partiql_unsupported("MISSING can only be compared with = or <> to a path")
         for test, other in ((left, right), (right, left)):
             # attribute_exists(a) = true: a condition compared with a boolean
             if isinstance(test, ast.Call) and test.name in _CONDITION_FUNCTIONS and expr.op in ("=", "<>") \
@@ -230,12 +232,11 @@ class Binder:
             if is_constant(operand):
                 kind = next(iter(self.constant(operand)))
                 if kind not in ("S", "N", "B"):
-                    raise ValidationException("Incorrect operand type for operator or function; "
-                                              f"operator or function: {op}, operand type: {kind}")
+                    raise partiql_unordered_operand(op, kind)
 
     def _is(self, expr: ast.Is) -> str:
         if not isinstance(expr.operand, ast.Path):
-            raise unsupported("IS can only test a path")
+            raise partiql_unsupported("IS can only test a path")
         path = self.path(expr.operand)
         if expr.what == "MISSING":
             return f"attribute_exists({path})" if expr.negated else f"attribute_not_exists({path})"
@@ -245,7 +246,7 @@ class Binder:
                 return f"attribute_exists({path}) AND NOT (attribute_type({path}, {null}))"
             return f"attribute_not_exists({path}) OR attribute_type({path}, {null})"
         if not expr.what:
-            raise unsupported("IsType")
+            raise partiql_unsupported("IsType")
         text = " OR ".join(f"attribute_type({path}, {self.value_ref({'S': kind})})" for kind in expr.what.split())
         return f"NOT ({text})" if expr.negated else text
 
@@ -258,7 +259,7 @@ class Binder:
         if isinstance(expr, ast.Call) and expr.name in ("list_append", "if_not_exists"):
             return f"{expr.name}({', '.join(self.update_value(arg) for arg in expr.args)})"
         if isinstance(expr, ast.Call):
-            raise unsupported(f"Function {expr.name} is not supported in a SET clause")
+            raise partiql_unsupported(f"Function {expr.name} is not supported in a SET clause")
         return self.value_ref(self.constant(expr))
 
     def update_expression(self, assignments: tuple[ast.Assignment, ...]) -> str:
@@ -276,16 +277,15 @@ class Binder:
 
     def _set_operand(self, target: ast.Path, call: ast.Call) -> dict[str, Any]:
         """The set that SET a = set_add(a, <<...>>) adds (or set_delete removes)."""
-        name = call.name.upper()
         if len(call.args) != 2:
-            raise ValidationException(f"{name} must have exactly two arguments at {call.at}")
+            raise partiql_set_function(call.name, "arity", call.at)
         first, second = call.args
         if first != target:
-            raise ValidationException(f"The first argument to {name} must equal the assignment value at {call.at}")
+            raise partiql_set_function(call.name, "first", call.at)
         value = self.constant(second) if is_constant(second) else None
         if value is None or not next(iter(value)) in ("SS", "NS", "BS"):
             at = first.at if isinstance(first, ast.Path) else call.at
-            raise ValidationException(f"The second argument to {name} must be a value with type SET at {at}")
+            raise partiql_set_function(call.name, "second", at)
         return value
 
     def attributes(self) -> expressions.ExpressionAttributes:
@@ -315,5 +315,5 @@ def split_key(where: ast.Expr | None, names: tuple[str, ...], binder: Binder
         else:
             rest.append(term)
     if len(key) != len(names):
-        raise ValidationException(MANDATORY_KEY)
+        raise ValidationException(PARTIQL_MANDATORY_KEY)
     return key, join_and(rest)

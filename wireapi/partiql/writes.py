@@ -15,13 +15,11 @@ from .translate import Binder, bare, split_key
 
 # RETURNING variants and the ReturnValues they mean.
 RETURNING = {"ALL OLD": "ALL_OLD", "ALL NEW": "ALL_NEW", "MODIFIED OLD": "UPDATED_OLD", "MODIFIED NEW": "UPDATED_NEW"}
-EXISTS_NEEDS_CONDITION = "EXISTS() must contain a single item read with additional condition"
-DELETE_RETURNING_ONLY_ALL_OLD = "Unsupported operation: DELETE only supports RETURNING ALL OLD *"
 
 
 def _no_index(target: ast.Target) -> None:
     if target.index is not None:
-        raise errors.ValidationException("Unsupported operation: Writing to an index is not supported")
+        raise errors.partiql_unsupported("Writing to an index is not supported")
 
 
 async def prepare_write(req: Request, stmt: ast.Statement, params: list[dict[str, Any]],
@@ -95,7 +93,7 @@ async def _update(req: Request, stmt: ast.Update, params: list[dict[str, Any]],
 async def _delete(req: Request, stmt: ast.Delete, params: list[dict[str, Any]],
                   data: dict[str, Any]) -> PreparedWrite:
     if stmt.returning not in (None, "ALL OLD"):
-        raise errors.ValidationException(DELETE_RETURNING_ONLY_ALL_OLD)
+        raise errors.partiql_unsupported("DELETE only supports RETURNING ALL OLD *")
     binder = Binder(params)
     table, key, rest, pk, sk = await _keyed(req, stmt.target, stmt.where, binder)
     condition_text = _condition(binder, rest)
@@ -113,7 +111,7 @@ async def _exists(req: Request, stmt: ast.Exists, params: list[dict[str, Any]],
     binder = Binder(params)
     table, key, rest, pk, sk = await _keyed(req, stmt.select.target, stmt.select.where, binder)
     if rest is None:
-        raise errors.ValidationException(EXISTS_NEEDS_CONDITION)
+        raise errors.ValidationException(errors.PARTIQL_EXISTS_NEEDS_CONDITION)
     condition_text = _condition(binder, rest)
     condition = bare(expressions.parse_condition, condition_text, binder.attributes()) if condition_text else None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import multiprocessing
+import os
 import ssl
 from typing import Any
 
@@ -39,7 +40,8 @@ def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
                 limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False)
 
 
-def _serve_plaintext(host: str, port: int) -> None:
+def _serve_plaintext(host: str, port: int, parent_pid: int) -> None:
+    background.die_with_parent(parent_pid)
     uvicorn.run(APP, **_uvicorn_options(host, port, 1))
 
 
@@ -74,14 +76,15 @@ class Command(BaseCommand):
                 raise CommandError("the plaintext listener binds to loopback only "
                                    f"(refusing {opts['plaintext_host']})")
             proc = multiprocessing.get_context("spawn").Process(
-                target=_serve_plaintext, args=(opts["plaintext_host"], opts["plaintext_port"]),
+                target=_serve_plaintext, args=(opts["plaintext_host"], opts["plaintext_port"], os.getpid()),
                 daemon=True)
             proc.start()
             self.stdout.write(f"Plaintext endpoint (loopback only): "
                               f"http://{opts['plaintext_host']}:{opts['plaintext_port']}")
         if background.BACKGROUND_TASKS and not opts["no_background"]:
             # TTL sweeping and import/export jobs run once per server, not once per worker.
-            multiprocessing.get_context("spawn").Process(target=background.run, daemon=True).start()
+            multiprocessing.get_context("spawn").Process(target=background.run, args=(os.getpid(),),
+                                                  daemon=True).start()
         self.stdout.write(f"Endpoint: https://{opts['host']}:{opts['port']}  "
                           f"({opts['workers']} workers)")
         self.stdout.flush()
