@@ -66,9 +66,14 @@ def setup_environment(backend: str) -> tuple[dict, list]:
         cleanup.append(lambda: servers.drop_pg_database(name))
     os.environ.update(env)
     py = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(py + ["migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    out = subprocess.run(py + ["createkey", "--user", "micro"], cwd=ROOT, check=True, capture_output=True,
-                         text=True).stdout
+    try:
+        subprocess.run(py + ["migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+        out = subprocess.run(py + ["createkey", "--user", "micro"], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout
+    except BaseException:
+        for fn in reversed(cleanup):  # no throw-away database left behind
+            fn()
+        raise
     key = {"id": re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1),
            "secret": re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)}
     return key, cleanup

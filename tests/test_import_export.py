@@ -551,19 +551,28 @@ def test_runners_never_claim_the_same_job(django_db_setup):
     import asyncio
     import threading
 
+    from django.conf import settings
+
     from storage.backends import get_backend
+
+    def one_connection_backend():
+        if testenv.BACKEND == "postgres":  # one connection each: the test server shares PostgreSQL's limit
+            from storage.backends.postgres import PostgresBackend
+
+            return PostgresBackend(settings.DATABASES["default"], min_size=1, max_size=1)
+        return get_backend()
 
     kind, total, runners = f"T{uuid.uuid4().hex[:6]}", 60, 4  # a kind of its own: the server's runner leaves it
 
     async def add_jobs() -> None:
-        backend = get_backend()
+        backend = one_connection_backend()
         for i in range(total):
             await backend.create_job(f"arn:test:{kind}/{i}", kind, time.time(), {"ClientToken": f"{kind}{i}"},
                                      f"{kind}{i}", 0.0)
         await backend.close()
 
     async def drain(out: list[str]) -> None:
-        backend = get_backend()
+        backend = one_connection_backend()
         while (job := await backend.claim_job(kind, time.time(), 0.0)) is not None:
             assert job.status == "RUNNING"
             out.append(job.arn)

@@ -88,6 +88,10 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 log.warning("storage not reachable at startup: %s", exc)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            try:
+                await audit.flush()  # the last second of the access log
+            except Exception as exc:
+                log.warning("access log not flushed at shutdown: %s", exc)
             await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return

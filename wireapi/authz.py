@@ -130,13 +130,13 @@ def _statements(operation: str, data: dict[str, Any]) -> list[str]:
 
 def _partiql_checks(operation: str, data: dict[str, Any]) -> Iterator[Check]:
     try:
-        from .partiql import tables_of  # built beside this module; absent means deny
+        from .partiql import statement_kind, tables_of  # absent means deny
     except ImportError:
         yield Check(f"dynamodb:{operation}", "*", kind="unsupported")
         return
     for statement in _statements(operation, data):
-        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
-        action = _PARTIQL_ACTIONS.get(verb, "dynamodb:PartiQLSelect")
+        # The parsed kind, not the first word: `FROM "T" WHERE … SET …` is an UPDATE.
+        action = _PARTIQL_ACTIONS.get(statement_kind(statement), "dynamodb:PartiQLSelect")
         for target in tables_of(statement):  # raises DynamoDB's ValidationException when malformed
             yield Check(action, _arn(f"table/{target}"), target.split("/", 1)[0], None, [], "opaque")
 

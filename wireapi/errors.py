@@ -371,3 +371,35 @@ def partiql_set_function(function: str, problem: str, at: str) -> ValidationExce
             "first": f"The first argument to {name} must equal the assignment value",
             "second": f"The second argument to {name} must be a value with type SET"}[problem]
     return ValidationException(f"{text} at {at}")
+
+
+# --- cancellation reasons ------------------------------------------------------
+
+# The short codes of CancellationReason and BatchStatementError.
+_SHORT_CODES = {"ValidationException": "ValidationError", "ConditionalCheckFailedException": "ConditionalCheckFailed",
+                "DuplicateItemException": "DuplicateItem", "ResourceNotFoundException": "ResourceNotFound",
+                "TransactionConflictException": "TransactionConflict", "AccessDeniedException": "AccessDenied",
+                "ItemCollectionSizeLimitExceededException": "ItemCollectionSizeLimitExceeded"}
+
+
+def short_code(exc: DynamoDBError) -> str:
+    return _SHORT_CODES.get(exc.type_name.rpartition("#")[2], "InternalServerError")
+
+
+def transaction_canceled(failures: list[tuple[DynamoDBError, Any] | None]) -> TransactionCanceled:
+    """TransactionCanceledException with one reason per action, in request order
+    (None: that action was fine); the current item where the action asked for it."""
+    reasons: list[dict[str, Any]] = []
+    for failure in failures:
+        if failure is None:
+            reasons.append({"Code": "None"})
+            continue
+        exc = failure[0]
+        reason: dict[str, Any] = {"Code": short_code(exc), "Message": exc.message}
+        if "Item" in exc.extra:
+            reason["Item"] = exc.extra["Item"]
+        reasons.append(reason)
+    codes = ", ".join(r["Code"] for r in reasons)
+    return TransactionCanceled(
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        CancellationReasons=reasons)

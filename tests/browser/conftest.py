@@ -21,7 +21,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync_playwright keeps an event loop running in this thread while
+# it is open, and Django refuses synchronous ORM calls beside a running loop, so
+# it must be closed before the rest of the suite runs.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium; "

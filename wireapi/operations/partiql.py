@@ -4,7 +4,6 @@ Parsing and translation live in wireapi.partiql; reads run through the Query /
 Scan page loop and writes through items.write_item / write_many."""
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
@@ -19,18 +18,7 @@ from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
 from .items import PreparedWrite, WriteOutcome, WritesFailed, run_write, write_many, write_response
-from .transact import TOKEN_SECONDS
-
-# Short error codes of BatchStatementError and CancellationReason.
-_SHORT_CODES = {"ValidationException": "ValidationError", "ConditionalCheckFailedException": "ConditionalCheckFailed",
-                "DuplicateItemException": "DuplicateItem", "ResourceNotFoundException": "ResourceNotFound",
-                "TransactionConflictException": "TransactionConflict", "AccessDeniedException": "AccessDenied",
-                "ItemCollectionSizeLimitExceededException": "ItemCollectionSizeLimitExceeded"}
-
-
-def _short_code(exc: errors.DynamoDBError) -> str:
-    return _SHORT_CODES.get(exc.type_name.rpartition("#")[2], "InternalServerError")
-
+from .transact import TOKEN_SECONDS, check_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
     if len(given or ()) != expected:
@@ -45,7 +33,7 @@ def _parsed(entry: dict[str, Any]) -> tuple[ast.Statement, list[dict[str, Any]]]
     return stmt, _parameters(entry.get("Parameters"), count)
 
 
-def _item_units(write: PreparedWrite, outcome: WriteOutcome, transactional: bool = False) -> float:
+def _item_units(outcome: WriteOutcome, transactional: bool = False) -> float:
     size = max(values.item_size(outcome.new) if outcome.new else 0,
                values.item_size(outcome.old) if outcome.old else 0)
     return capacity.write_units(size, transactional)
@@ -87,7 +75,7 @@ async def execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any
 # --- BatchExecuteStatement -----------------------------------------------------------
 
 def _error_entry(exc: errors.DynamoDBError) -> dict[str, Any]:
-    error: dict[str, Any] = {"Code": _short_code(exc), "Message": exc.message}
+    error: dict[str, Any] = {"Code": errors.short_code(exc), "Message": exc.message}
     if "Item" in exc.extra:
         error["Item"] = exc.extra["Item"]
     return {"Error": error}
@@ -145,7 +133,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
                     response["Item"] = found
             else:
                 outcome = await run_write(req, p)
-                units[p.table.name] = units.get(p.table.name, 0.0) + _item_units(p, outcome)
+                units[p.table.name] = units.get(p.table.name, 0.0) + _item_units(outcome)
                 response = {"TableName": p.table.name}
                 returned = write_response({}, p, outcome).get("Attributes")  # RETURNING
                 if returned is not None:
@@ -168,35 +156,11 @@ def _in_statement(index: int, exc: errors.DynamoDBError) -> errors.DynamoDBError
     return exc
 
 
-def _cancelled(failures: list[Any]) -> errors.TransactionCanceled:
-    reasons: list[dict[str, Any]] = []
-    for failure in failures:
-        if failure is None:
-            reasons.append({"Code": "None"})
-            continue
-        exc, _ = failure
-        reason: dict[str, Any] = {"Code": _short_code(exc), "Message": exc.message}
-        if "Item" in exc.extra:
-            reason["Item"] = exc.extra["Item"]
-        reasons.append(reason)
-    codes = ", ".join(r["Code"] for r in reasons)
-    return errors.TransactionCanceled(
-        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-        CancellationReasons=reasons)
-
-
 async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     token = data.get("ClientRequestToken")
-    request_hash = b""
-    if token is not None:
-        body = {k: v for k, v in data.items() if k != "ClientRequestToken"}
-        request_hash = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
-        previous = await req.runtime.backend.fetch_token(token)
-        if previous is not None and previous[2] > time.time() - TOKEN_SECONDS:
-            if previous[0] != request_hash:
-                raise errors.IdempotentParameterMismatch(
-                    "The request uses the same client token as a previous, but non-identical request.")
-            return orjson.loads(previous[1])
+    request_hash, previous = await check_token(req, data)
+    if previous is not None:
+        return previous
 
     entries = data["TransactStatements"]
     parsed = []
@@ -226,7 +190,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
         for write, outcome in zip(writes, outcomes):
-            units[write.table.name] = units.get(write.table.name, 0.0) + _item_units(write, outcome, True)
+            units[write.table.name] = units.get(write.table.name, 0.0) + _item_units(outcome, True)
         consumed = _table_capacity(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
@@ -237,7 +201,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
     try:
         await write_many(req, writes, remember)
     except WritesFailed as failed:
-        raise _cancelled(failed.failures) from None
+        raise errors.transaction_canceled(failed.failures) from None
     return response
 
 

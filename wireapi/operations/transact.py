@@ -51,40 +51,28 @@ def _capacity(data: dict[str, Any], units: dict[str, float]) -> list[dict[str, A
     return out
 
 
-def _cancelled(failures: list[Any]) -> errors.TransactionCanceled:
-    reasons = []
-    for failure in failures:
-        if failure is None:
-            reasons.append({"Code": "None"})
-            continue
-        exc, _ = failure
-        if isinstance(exc, errors.ConditionalCheckFailed):
-            reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": exc.message}
-            if "Item" in exc.extra:
-                reason["Item"] = exc.extra["Item"]
-        elif isinstance(exc, errors.TransactionConflict):
-            reason = {"Code": "TransactionConflict", "Message": exc.message}
-        else:
-            reason = {"Code": "ValidationError", "Message": exc.message}
-        reasons.append(reason)
-    codes = ", ".join(r["Code"] for r in reasons)
-    return errors.TransactionCanceled(
-        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-        CancellationReasons=reasons)
+async def check_token(req: Request, data: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:
+    """For a ClientRequestToken: the request's hash, and the response to replay if the
+    token was used in the last 10 minutes. The same token with other content is refused."""
+    token = data.get("ClientRequestToken")
+    if token is None:
+        return b"", None
+    body = {k: v for k, v in data.items() if k != "ClientRequestToken"}
+    request_hash = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+    previous = await req.runtime.backend.fetch_token(token)
+    if previous is None or previous[2] <= time.time() - TOKEN_SECONDS:
+        return request_hash, None
+    if previous[0] != request_hash:
+        raise errors.IdempotentParameterMismatch(
+            "The request uses the same client token as a previous, but non-identical request.")
+    return request_hash, orjson.loads(previous[1])
 
 
 async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     token = data.get("ClientRequestToken")
-    request_hash = b""
-    if token is not None:
-        body = {k: v for k, v in data.items() if k != "ClientRequestToken"}
-        request_hash = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
-        previous = await req.runtime.backend.fetch_token(token)
-        if previous is not None and previous[2] > time.time() - TOKEN_SECONDS:
-            if previous[0] != request_hash:
-                raise errors.IdempotentParameterMismatch(
-                    "The request uses the same client token as a previous, but non-identical request.")
-            return orjson.loads(previous[1])
+    request_hash, previous = await check_token(req, data)
+    if previous is not None:
+        return previous
 
     # Validate every action before touching anything.
     writes: list[PreparedWrite] = []
@@ -125,7 +113,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
     try:
         await write_many(req, writes, remember)
     except WritesFailed as failed:
-        raise _cancelled(failed.failures) from None
+        raise errors.transaction_canceled(failed.failures) from None
     return response
 
 
