@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from storage.backends import StorageBackend, get_backend
 from storage.generation import Generation, shared as shared_generation
 

@@ -141,8 +141,10 @@ class StorageBackend(abc.ABC):
     async def save_table(self, record: TableRecord) -> None: ...
 
     @abc.abstractmethod
-    async def drop_table(self, table_id: int) -> None:
-        """Delete the table and all its items in one transaction."""
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
+        """Delete the table and all its items in one transaction; in the same
+        transaction its streams become DISABLED and table-less (at `now`) and
+        the tags of `table_arn` go."""
 
     @abc.abstractmethod
     async def list_table_names(self, after: str | None, limit: int) -> list[str]: ...
@@ -230,10 +232,6 @@ class StorageBackend(abc.ABC):
     async def untag_resource(self, resource_arn: str, keys: list[str]) -> None: ...
 
     @abc.abstractmethod
-    async def delete_tags(self, resource_arn: str) -> None:
-        """Forget every tag of a resource (its table was deleted)."""
-
-    @abc.abstractmethod
     async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
                             created_at: float) -> BackupRecord | None:
         """Copy the table's description and items into a new backup, in one
@@ -269,10 +267,6 @@ class StorageBackend(abc.ABC):
 
     @abc.abstractmethod
     async def create_stream(self, table_id: int, stream: NewStream) -> None: ...
-
-    @abc.abstractmethod
-    async def detach_table_streams(self, table_id: int, now: float) -> None:
-        """Before a table is dropped: its streams become DISABLED and table-less."""
 
     @abc.abstractmethod
     async def load_stream(self, arn: str | None = None, stream_id: int | None = None) -> StreamInfo | None: ...

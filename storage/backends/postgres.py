@@ -9,6 +9,7 @@ and a concurrent insert surfaces as WriteConflict for the caller to retry.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -166,9 +167,12 @@ class PostgresBackend(StorageBackend):
             cur = await conn.execute(statement, params)
             return await cur.fetchall()
 
-    async def drop_table(self, table_id: int) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DETACH_TABLE_STREAMS, (now if now is not None else time.time(), table_id))
+            if table_arn is not None:
+                await conn.execute(sql.DELETE_TAGS, (table_arn,))
             for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 await conn.execute(statement, (table_id,))
@@ -332,9 +336,6 @@ class PostgresBackend(StorageBackend):
             async with conn.cursor() as cur:
                 await cur.executemany(sql.DELETE_TAG, [(resource_arn, k) for k in keys])
 
-    async def delete_tags(self, resource_arn: str) -> None:
-        await self._one_exec(sql.DELETE_TAGS, (resource_arn,))
-
     @staticmethod
     def _backup(row: tuple) -> BackupRecord:
         return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
@@ -469,9 +470,6 @@ class PostgresBackend(StorageBackend):
         await self.open()
         async with self._pool.connection() as conn:
             await self._insert_stream(conn, table_id, stream)
-
-    async def detach_table_streams(self, table_id: int, now: float) -> None:
-        await self._one_exec(sql.DETACH_TABLE_STREAMS, (now, table_id))
 
     @staticmethod
     def _stream(row: tuple) -> StreamInfo:

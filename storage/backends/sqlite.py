@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -140,8 +141,11 @@ class SQLiteBackend(StorageBackend):
             conn.execute(qmark(sql.SAVE_TABLE),
                          (record.status, json.dumps(record.description), record.id))
 
-    async def drop_table(self, table_id: int) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
         async with self._write() as conn:
+            conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now if now is not None else time.time(), table_id))
+            if table_arn is not None:
+                conn.execute(qmark(sql.DELETE_TAGS), (table_arn,))
             for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 conn.execute(qmark(statement), (table_id,))
@@ -283,10 +287,6 @@ class SQLiteBackend(StorageBackend):
         async with self._write() as conn:
             conn.executemany(qmark(sql.DELETE_TAG), [(resource_arn, k) for k in keys])
 
-    async def delete_tags(self, resource_arn: str) -> None:
-        async with self._write() as conn:
-            conn.execute(qmark(sql.DELETE_TAGS), (resource_arn,))
-
     @staticmethod
     def _backup(row: tuple) -> BackupRecord:
         return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
@@ -354,10 +354,6 @@ class SQLiteBackend(StorageBackend):
     async def create_stream(self, table_id: int, stream: NewStream) -> None:
         async with self._write() as conn:
             self._insert_stream(conn, table_id, stream)
-
-    async def detach_table_streams(self, table_id: int, now: float) -> None:
-        async with self._write() as conn:
-            conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now, table_id))
 
     @staticmethod
     def _stream(row: tuple) -> StreamInfo:

@@ -296,14 +296,13 @@ async def delete_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     record = await get_table(req, name, named=True)
     if record.description.get("DeletionProtectionEnabled"):
         raise errors.ValidationException(
-            f"Resource cannot be deleted as it is currently protected against deletion. "
-            f"Disable deletion protection first.")
+            "Resource cannot be deleted as it is currently protected against deletion. "
+            "Disable deletion protection first.")
     description = await describe(req, record, status="DELETING")
-    # Its streams stay readable for 24 hours, DISABLED and without a table.
-    await req.runtime.backend.detach_table_streams(record.id, time.time())
-    await req.runtime.backend.drop_table(record.id)
+    # One transaction: its streams stay readable for 24 hours, DISABLED and
+    # without a table; its tags go with it.
+    await req.runtime.backend.drop_table(record.id, time.time(), record.description["TableArn"])
     req.runtime.catalog.changed()
-    await tags_ops.forget_table(req, record.description["TableArn"])
     return {"TableDescription": description}
 
 

@@ -146,11 +146,6 @@ async def tag_new_table(req: Request, table_arn: str, pairs: list[tuple[str, str
         await req.runtime.backend.tag_resource(table_arn, pairs, MAX_TAGS)
 
 
-async def forget_table(req: Request, table_arn: str) -> None:
-    """A deleted table's tags go with it (a new table of that name starts bare)."""
-    await req.runtime.backend.delete_tags(table_arn)
-
-
 HANDLERS = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
