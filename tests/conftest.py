@@ -2,7 +2,6 @@
 boto3 clients signed with a real access key, and throw-away tables."""
 from __future__ import annotations
 
-import os
 import uuid
 
 import boto3

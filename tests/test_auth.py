@@ -12,7 +12,6 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from .conftest import CLIENT_CONFIG
-from .test_protocol import signed_post
 
 
 def sign_at(req: AWSRequest, auth: SigV4Auth, stamp: str) -> None:

@@ -187,7 +187,7 @@ def signed_request(server: Server, key: Key, target: str, body: bytes) -> tuple[
     request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{target}"})
     SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1").add_auth(request)
-    lines = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(body)}"]
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items() if name.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), body
 

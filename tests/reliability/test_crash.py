@@ -9,7 +9,6 @@ import signal
 import threading
 import time
 
-import pytest
 
 from .harness import client, deployment, kill_group, record_figures
 from .workload import Ledger, batch_writer, create_pair_table, seed_pairs, transact_writer, verify

@@ -4,11 +4,9 @@ SQL injection impossible by construction and shown harmless end to end."""
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
 import socket
 import ssl
-import uuid
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
