@@ -4,7 +4,6 @@ Parsing and translation live in wireapi.partiql; reads run through the Query /
 Scan page loop and writes through items.write_item / write_many."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
@@ -18,7 +17,7 @@ from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
 from .items import PreparedWrite, WriteOutcome, WritesFailed, run_write, write_many, write_response
-from .transact import TOKEN_SECONDS, check_token
+from .transact import check_token, save_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
     if len(given or ()) != expected:
@@ -194,9 +193,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         consumed = _table_capacity(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
-        if token is not None:
-            now = time.time()
-            await txn.insert_token(token, request_hash, orjson.dumps(response), now, now - TOKEN_SECONDS)
+        await save_token(txn, token, request_hash, response)
 
     try:
         await write_many(req, writes, remember)

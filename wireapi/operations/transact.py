@@ -68,6 +68,13 @@ async def check_token(req: Request, data: dict[str, Any]) -> tuple[bytes, dict[s
     return request_hash, orjson.loads(previous[1])
 
 
+async def save_token(txn: Transaction, token: str | None, request_hash: bytes, response: dict[str, Any]) -> None:
+    """Remember a ClientRequestToken's response, in the transaction that earned it."""
+    if token is not None:
+        now = time.time()
+        await txn.insert_token(token, request_hash, orjson.dumps(response), now, now - TOKEN_SECONDS)
+
+
 async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     token = data.get("ClientRequestToken")
     request_hash, previous = await check_token(req, data)
@@ -106,9 +113,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         consumed = _capacity(data, units)
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
-        if token is not None:
-            now = time.time()
-            await txn.insert_token(token, request_hash, orjson.dumps(response), now, now - TOKEN_SECONDS)
+        await save_token(txn, token, request_hash, response)
 
     try:
         await write_many(req, writes, remember)
