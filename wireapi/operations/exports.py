@@ -11,8 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from storage.backends.base import JobRecord
-
 from .. import errors
 from ..dispatch import Request
 from ..transfer import jobs, s3paths
@@ -75,17 +73,8 @@ async def export_table_to_point_in_time(req: Request, data: dict[str, Any]) -> d
     return {"ExportDescription": jobs.public(job.description)}
 
 
-async def _job(req: Request, arn: str) -> JobRecord:
-    if jobs.parse_job_arn(arn, jobs.EXPORT) is None:
-        raise errors.ValidationException(errors.INVALID_EXPORT_ARN)
-    job = await req.runtime.backend.load_job(arn)
-    if job is None or job.kind != jobs.EXPORT:
-        raise errors.export_not_found(arn)
-    return job
-
-
 async def describe_export(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    job = await _job(req, data["ExportArn"])
+    job = await jobs.load(req.runtime.backend, data["ExportArn"], jobs.EXPORT)
     return {"ExportDescription": jobs.public(job.description)}
 
 

@@ -94,17 +94,8 @@ async def import_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     return {"ImportTableDescription": jobs.public(job.description)}
 
 
-async def _job(req: Request, arn: str) -> JobRecord:
-    if jobs.parse_job_arn(arn, jobs.IMPORT) is None:
-        raise errors.ValidationException(errors.INVALID_IMPORT_ARN)
-    job = await req.runtime.backend.load_job(arn)
-    if job is None or job.kind != jobs.IMPORT:
-        raise errors.import_not_found(arn)
-    return job
-
-
 async def describe_import(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    job = await _job(req, data["ImportArn"])
+    job = await jobs.load(req.runtime.backend, data["ImportArn"], jobs.IMPORT)
     return {"ImportTableDescription": jobs.public(job.description)}
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
+from storage.backends.base import JobRecord, StorageBackend
+
 from .. import errors
 
 EXPORT, IMPORT = "EXPORT", "IMPORT"
@@ -70,3 +72,17 @@ def decode_token(token: str, operation: str) -> int:
 
 def region_and_account() -> tuple[str, str]:
     return settings.EXTENDDB_REGION, settings.EXTENDDB_ACCOUNT_ID
+
+
+_INVALID_ARN = {EXPORT: errors.INVALID_EXPORT_ARN, IMPORT: errors.INVALID_IMPORT_ARN}
+_NOT_FOUND = {EXPORT: errors.export_not_found, IMPORT: errors.import_not_found}
+
+
+async def load(backend: StorageBackend, arn: str, kind: str) -> JobRecord:
+    """The export or import an ARN names, or DynamoDB's error for a bad or unknown ARN."""
+    if parse_job_arn(arn, kind) is None:
+        raise errors.ValidationException(_INVALID_ARN[kind])
+    job = await backend.load_job(arn)
+    if job is None or job.kind != kind:
+        raise _NOT_FOUND[kind](arn)
+    return job
