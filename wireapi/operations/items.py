@@ -82,6 +82,7 @@ class PreparedWrite:
     return_values: str = "NONE"
     # PutItem without condition, return values or indexes needs no read.
     blind_item: dict[str, Any] | None = None
+    blind_size: int = 0  # its size, computed once when it was checked
 
 
 async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, decide: Decide) -> WriteOutcome:
@@ -192,7 +193,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
     expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
     item = values.validate_item(data["Item"])
     return_values = check_return_values(data, allowed_return)
-    values.check_item_size(item)
+    size = values.check_item_size(item)
     attrs = _attrs(data)
     condition = condition_for(data, attrs)
     attrs.check_unused()
@@ -208,7 +209,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
 
     blind = condition is None and return_values == "NONE" and not changes.needs_old_item(table)
     key = {name: item[name] for name in schema.names}
-    return PreparedWrite(table, pk, sk, key, decide, return_values, item if blind else None)
+    return PreparedWrite(table, pk, sk, key, decide, return_values, item if blind else None, size)
 
 
 async def prepare_delete(req: Request, data: dict[str, Any],
@@ -283,7 +284,7 @@ async def run_write(req: Request, write: PreparedWrite) -> WriteOutcome:
     if write.blind_item is not None:
         item = write.blind_item
         await req.runtime.backend.put_item(write.table.id, write.pk, write.sk, orjson.dumps(item),
-                                           values.item_size(item))
+                                           write.blind_size)
         return WriteOutcome(None, item)  # the old item is not read; its size counts as 0
     return await write_item(req, write.table, write.pk, write.sk, write.decide)
 
@@ -302,10 +303,9 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
             attributes = expressions.project_paths(source, outcome.detail)
             if attributes:
                 out["Attributes"] = attributes
-    size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
-    cc = consumed_capacity(data, write.table, capacity.write_units(size))
-    if cc:
-        out["ConsumedCapacity"] = cc
+    if data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):  # sizes only when asked for
+        size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
+        out["ConsumedCapacity"] = consumed_capacity(data, write.table, capacity.write_units(size))
     return out
 
 

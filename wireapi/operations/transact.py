@@ -96,7 +96,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         write.return_values = "NONE"
         writes.append(write)
     _check_distinct(writes)
-    total = sum(values.item_size(w.blind_item) for w in writes if w.blind_item is not None)
+    total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
         raise errors.ValidationException("Transaction size has exceeded the maximum allowed size")
     for write in writes:
