@@ -21,8 +21,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, AccessLogRow, Snapshot, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
-                   StorageBackend, TableExists, TableRecord, Transaction, WriteConflict)
+from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, IndexRecord,
+                   IndexRow, IndexScanRow, JobRecord, KeyRange, NewStream, QueryRow, RestoreSession, ScanRow,
+                   Snapshot, StorageBackend, StreamInfo, StreamRecordRow, TableExists, TableRecord,
+                   Transaction, WriteConflict)
 
 
 def conninfo(settings_dict: dict[str, Any]) -> str:
@@ -553,7 +555,6 @@ class PostgresBackend(StorageBackend):
 
 
 # --- tags and on-demand backups ------------------------------------------------------
-from .base import BackupBusy, BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
 
 _LOCK_RESOURCE = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
@@ -578,13 +579,11 @@ class PostgresRestoreSession(RestoreSession):
 
 
 # --- DynamoDB Streams ------------------------------------------------------------------
-from .base import NewStream, StreamInfo, StreamRecordRow  # noqa: E402 - kept with the section that uses them
 
 _NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
 
 
 # --- import and export jobs (wireapi.transfer) -------------------------------------
-from .base import JobRecord  # noqa: E402 - kept with the section that uses it
 
 _LOCK_JOB_TOKEN = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
 _JOB_BY_TOKEN = (

@@ -20,9 +20,10 @@ from typing import Any
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, AccessLogRow, Snapshot, WriteConflict, IndexRecord, IndexRow, IndexScanRow, KeyRange, QueryRow, ScanRow,
-                   StorageBackend, TableExists, TableRecord, Transaction)
-from .base import JobRecord  # import and export jobs
+from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, IndexRecord, IndexRow,
+                   IndexScanRow, JobRecord, KeyRange, NewStream, QueryRow, RestoreSession, ScanRow, Snapshot,
+                   StorageBackend, StreamInfo, StreamRecordRow, TableExists, TableRecord, Transaction,
+                   WriteConflict)
 
 
 @cache
@@ -467,7 +468,6 @@ def _as_bytes(value: bytes | str | memoryview) -> bytes:
 
 
 # --- tags and on-demand backups ------------------------------------------------------
-from .base import BackupGone, BackupRecord, RestoreSession  # noqa: E402 - kept with the section that uses them
 
 
 class _TooManyTags(Exception):
@@ -490,6 +490,5 @@ class SQLiteRestoreSession(RestoreSession):
 
 
 # --- DynamoDB Streams ------------------------------------------------------------------
-from .base import NewStream, StreamInfo, StreamRecordRow  # noqa: E402 - kept with the section that uses them
 
 _NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
