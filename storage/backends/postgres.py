@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -115,6 +116,7 @@ class PostgresBackend(StorageBackend):
         # a statement and its commit.
         self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
+        self._queries: Coalescer[_PendingQuery, list[tuple]] = Coalescer(self._query_batch)
         self._compare_and_sets: Coalescer[tuple[int, bytes, bytes, bytes | None, bytes | None, int], bool] = (
             Coalescer(self._compare_and_set_batch))
 
@@ -203,14 +205,53 @@ class PostgresBackend(StorageBackend):
 
     async def query(self, table_id: int, pk: bytes, rng: KeyRange, forward: bool,
                     after: bytes | None, limit: int) -> list[QueryRow]:
-        statement = sql.query_items(sql.shape(rng), forward, after is not None)
-        params = (table_id, pk, *sql.bound_params(rng), *((after,) if after is not None else ()), limit)
-        return await self._all(statement, params)
+        return await self._queries.submit(
+            _PendingQuery(False, table_id, pk, rng, forward, (after,) if after is not None else (), limit))
 
     async def query_index(self, index_id: int, index_hash: bytes, rng: KeyRange, forward: bool,
                           after: tuple[bytes, bytes, bytes] | None, limit: int) -> list[IndexRow]:
-        statement = sql.query_index(sql.shape(rng), forward, after is not None)
-        return await self._all(statement, (index_id, index_hash, *sql.bound_params(rng), *(after or ()), limit))
+        return await self._queries.submit(
+            _PendingQuery(True, index_id, index_hash, rng, forward, after or (), limit))
+
+    async def _query_batch(self, queries: list[_PendingQuery]) -> list[list[tuple]]:
+        # Requests of one statement shape share a statement; a lone one runs its own
+        # (prepared) statement, as it would without company.
+        if len(queries) == 1:
+            return [await self._all(*_query_one(queries[0]))]
+        groups: dict[_QueryShape, list[int]] = {}
+        for n, q in enumerate(queries):
+            groups.setdefault((q.index, sql.shape(q.rng), q.forward, bool(q.after)), []).append(n)
+        results: list[list[tuple]] = [[] for _ in queries]
+        await self.open()
+        async with self._pool.connection() as conn:
+            # Several shapes: their statements go out together (one round trip, not one each).
+            async with conn.pipeline() if len(groups) > 1 else nullcontext():
+                cursors = [await self._query_group(conn, key, [queries[n] for n in members])
+                           for key, members in groups.items()]
+            for members, cur in zip(groups.values(), cursors):
+                if len(members) == 1:
+                    results[members[0]] = await cur.fetchall()
+                    continue
+                for row in await cur.fetchall():
+                    results[members[row[0] - 1]].append(row[1:])
+        return results
+
+    @staticmethod
+    async def _query_group(conn: psycopg.AsyncConnection, key: _QueryShape,
+                           group: list[_PendingQuery]) -> psycopg.AsyncCursor:
+        """Send one shape's statement: rows as today's for one query; else (request number, row…)."""
+        if len(group) == 1:
+            return await conn.execute(*_query_one(group[0]))
+        index, rng_shape, forward, after = key
+        params: list[list[Any]] = [[q.owner for q in group], [q.hash_key for q in group]]
+        if rng_shape[0]:
+            params.append([q.rng.low for q in group])
+        if rng_shape[2]:
+            params.append([q.rng.high for q in group])
+        params.extend(map(list, zip(*(q.after for q in group))))
+        params.append([q.limit for q in group])
+        # Binary results: text would hex-encode every body (twice the bytes to read).
+        return await conn.execute(_query_many(index, rng_shape, forward, after), params, binary=True)
 
     async def scan(self, table_id: int, after: tuple[bytes, bytes] | None,
                    segment: tuple[int, int] | None, limit: int) -> list[ScanRow]:
@@ -631,6 +672,32 @@ def _binary_arrays(statement: str) -> str:
     """Send the array parameters (keys, bodies) in binary: psycopg's text format
     hex-encodes every bytea element (twice the bytes) and escapes it with a regex."""
     return statement.replace("%s::", "%b::")
+
+
+class _PendingQuery(NamedTuple):
+    """A Query (of a table, or of an index) waiting for its batch."""
+    index: bool
+    owner: int  # table_id, or index_id
+    hash_key: bytes
+    rng: KeyRange
+    forward: bool
+    after: tuple[bytes, ...]  # range_key; or index_range, hash_key, range_key; () for the first page
+    limit: int
+
+
+# Queries that can share a statement: index or table, sql.shape of the range, forward, after set.
+_QueryShape = tuple[bool, tuple[bool, bool, bool, bool], bool, bool]
+
+
+def _query_one(q: _PendingQuery) -> tuple[str, tuple]:
+    """The statement and parameters of a Query run alone (sql.query_items or sql.query_index)."""
+    statement = (sql.query_index if q.index else sql.query_items)(sql.shape(q.rng), q.forward, bool(q.after))
+    return statement, (q.owner, q.hash_key, *sql.bound_params(q.rng), *q.after, q.limit)
+
+
+@cache
+def _query_many(index: bool, rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
+    return _binary_arrays((sql.query_index_many if index else sql.query_items_many)(rng_shape, forward, after))
 
 
 _GET_ITEMS_MANY = _binary_arrays(sql.GET_ITEMS_MANY)

@@ -78,13 +78,13 @@ def segment_hash(hash_key: bytes) -> int:
     return zlib.crc32(hash_key) & 0xFFFF
 
 
-def _bounds(column: str, rng: KeyRange) -> tuple[str, int]:
+def _bounds(column: str, rng: KeyRange, low: str = "%s", high: str = "%s") -> tuple[str, int]:
     clause, count = "", 0
     if rng.low is not None:
-        clause += f" AND {column} {'>=' if rng.low_inclusive else '>'} %s"
+        clause += f" AND {column} {'>=' if rng.low_inclusive else '>'} {low}"
         count += 1
     if rng.high is not None:
-        clause += f" AND {column} {'<=' if rng.high_inclusive else '<'} %s"
+        clause += f" AND {column} {'<=' if rng.high_inclusive else '<'} {high}"
         count += 1
     return clause, count
 
@@ -117,6 +117,51 @@ def query_index(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: 
     return (f"SELECT index_range, hash_key, range_key, body, size FROM ddb_index_entry "
             f"WHERE index_id = %s AND index_hash = %s{clause} "
             f"ORDER BY index_range {order}, hash_key {order}, range_key {order} LIMIT %s")
+
+
+def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: tuple[str, ...]) -> str:
+    """The unnest of one array per request field, numbered, and the columns' names."""
+    names = ["t", "h", *(["lo"] if rng_shape[0] else []), *(["hi"] if rng_shape[2] else []), *after, "lim"]
+    types = ["bigint", *["bytea"] * (len(names) - 2), "bigint"]
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    return f"unnest({arrays}) WITH ORDINALITY AS q({', '.join(names)}, i)"
+
+
+# PostgreSQL only: concurrent Querys of one statement shape in one statement. Each
+# request (an unnest row) drives its own LIMITed range scan of the primary key, as
+# query_items would; the ORDER BY keeps each request's rows in its key order.
+@cache
+def query_items_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
+    """params: arrays of table_id, hash_key, bounds…, after, limit (one element per request);
+    rows: (request number from 1, range_key, body, size)."""
+    requests = _many_requests(rng_shape, ("a",) if after else ())
+    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
+    clause, _ = _bounds("range_key", rng, "q.lo", "q.hi")
+    if after:
+        clause += f" AND range_key {'>' if forward else '<'} q.a"
+    order = "ASC" if forward else "DESC"
+    return (f"SELECT q.i, it.range_key, it.body, it.size FROM {requests} CROSS JOIN LATERAL "
+            f"(SELECT range_key, body, size FROM ddb_item WHERE table_id = q.t AND hash_key = q.h{clause} "
+            f"ORDER BY range_key {order} LIMIT q.lim) it ORDER BY q.i, it.range_key {order}")
+
+
+# PostgreSQL only: concurrent index Querys of one statement shape in one statement (as above).
+@cache
+def query_index_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
+    """params: arrays of index_id, index_hash, bounds…, after (index_range, hash_key, range_key),
+    limit; rows: (request number from 1, index_range, hash_key, range_key, body, size)."""
+    requests = _many_requests(rng_shape, ("ai", "ah", "ar") if after else ())
+    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
+    clause, _ = _bounds("index_range", rng, "q.lo", "q.hi")
+    if after:
+        clause += f" AND (index_range, hash_key, range_key) {'>' if forward else '<'} (q.ai, q.ah, q.ar)"
+    order = "ASC" if forward else "DESC"
+    columns = "index_range, hash_key, range_key"
+    return (f"SELECT q.i, e.index_range, e.hash_key, e.range_key, e.body, e.size FROM {requests} "
+            f"CROSS JOIN LATERAL (SELECT {columns}, body, size FROM ddb_index_entry "
+            f"WHERE index_id = q.t AND index_hash = q.h{clause} "
+            f"ORDER BY index_range {order}, hash_key {order}, range_key {order} LIMIT q.lim) e "
+            f"ORDER BY q.i, e.index_range {order}, e.hash_key {order}, e.range_key {order}")
 
 
 @cache
