@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from .http_writes import JoinedWritesHttpToolsProtocol
 
 
 def _timeouts() -> tuple[float, float]:
@@ -29,7 +29,7 @@ def _timeouts() -> tuple[float, float]:
             float(getattr(settings, "EXTENDDB_BODY_TIMEOUT_SECONDS", 60)))
 
 
-class DeadlineHttpToolsProtocol(HttpToolsProtocol):
+class DeadlineHttpToolsProtocol(JoinedWritesHttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timeout, self._body_timeout = _timeouts()

@@ -32,7 +32,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    # httptools with header/body deadlines against slow clients (extenddb_site.http_timeouts);
+    # httptools with header/body deadlines against slow clients (extenddb_site.http_timeouts)
+    # and one write per response (extenddb_site.http_writes);
     # limit_concurrency bounds connections and tasks per worker (503 past it).
     return dict(host=host, port=port, workers=workers, loop="uvloop", http=DeadlineHttpToolsProtocol,
                 lifespan="on", log_level="warning", access_log=False, server_header=False,
