@@ -55,7 +55,7 @@ class SigV4Request:
         return grouped
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthInfo:
     access_key_id: str
     date: str  # credential scope date, yyyymmdd
@@ -88,7 +88,9 @@ def _header(req: SigV4Request, name: str) -> str | None:
 
 def _query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     """Decoded (name, value) pairs; "+" stays literal, as in SigV4 canonicalisation."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
+    if not query_string:
+        return pairs
     for part in query_string.decode("latin-1").split("&"):
         if part:
             name, _, value = part.partition("=")
@@ -188,11 +190,9 @@ def parse_auth(req: SigV4Request, now: datetime | None = None, skew_seconds: int
         expires = _parse_expires(query.get("X-Amz-Expires"))
         security_token = query.get("X-Amz-Security-Token")
 
-    header_names = tuple(h.strip().lower() for h in signed_headers.split(";") if h.strip())
-    partial = AuthInfo("", stamp[:8], "", "", header_names, signature, stamp, presigned, expires, algorithm,
-                       security_token)
+    header_names = _signed_header_names(signed_headers)
     if now is not None:
-        check_time(partial, now, skew_seconds)
+        _check_window(stamp, presigned, expires, now, skew_seconds)
     if "host" not in header_names:
         raise InvalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
     if algorithm != ALGORITHM:
@@ -220,6 +220,12 @@ def parse_auth(req: SigV4Request, now: datetime | None = None, skew_seconds: int
 
     return AuthInfo(key_id, scope_date, scope_region, scope_service, header_names, signature, stamp,
                     presigned, expires, algorithm, security_token)
+
+
+@lru_cache(maxsize=64)
+def _signed_header_names(signed_headers: str) -> tuple[str, ...]:
+    # A client signs the same header list on every call.
+    return tuple(h.strip().lower() for h in signed_headers.split(";") if h.strip())
 
 
 def _parse_expires(value: str | None) -> int | None:
@@ -253,19 +259,31 @@ def check_time(info: AuthInfo, now: datetime, skew_seconds: int = 300) -> None:
     Header-signed: the request time must be within the skew of now. Presigned:
     valid from (time - skew) until (time + X-Amz-Expires).
     """
+    _check_window(info.amz_date, info.presigned, info.expires, now, skew_seconds)
+
+
+@lru_cache(maxsize=256)
+def _epoch(amz_date: str) -> int:
+    return int(parse_basic(amz_date).timestamp())
+
+
+def _check_window(amz_date: str, presigned: bool, expires: int | None, now: datetime, skew_seconds: int) -> None:
+    # Whole seconds, as Coral compares; datetimes are built only for the error texts.
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    now = now.replace(microsecond=0)
-    signed = info.timestamp
-    skew = timedelta(seconds=skew_seconds)
-    if signed > now + skew:
+    now_s = int(now.timestamp())
+    signed_s = _epoch(amz_date)
+    if signed_s > now_s + skew_seconds:
+        now = now.replace(microsecond=0)
+        skew = timedelta(seconds=skew_seconds)
         raise InvalidSignature(
-            f"Signature not yet current: {info.amz_date} is still later than {_fmt(now + skew)} "
+            f"Signature not yet current: {amz_date} is still later than {_fmt(now + skew)} "
             f"({_fmt(now)} + {_span(skew_seconds)})")
-    window = info.expires if info.presigned and info.expires is not None else skew_seconds
-    if signed < now - timedelta(seconds=window):
+    window = expires if presigned and expires is not None else skew_seconds
+    if signed_s < now_s - window:
+        now = now.replace(microsecond=0)
         raise InvalidSignature(
-            f"Signature expired: {info.amz_date} is now earlier than {_fmt(now - timedelta(seconds=window))} "
+            f"Signature expired: {amz_date} is now earlier than {_fmt(now - timedelta(seconds=window))} "
             f"({_fmt(now)} - {_span(window)})")
 
 
@@ -303,11 +321,18 @@ def canonical_query(query_string: bytes, presigned: bool) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
+@lru_cache(maxsize=64)
+def _sorted_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(set(names)))
+
+
 def canonical_headers(req: SigV4Request, names: tuple[str, ...]) -> str:
     values = req.header_values
-    # Trimall: strip, and collapse inner runs of spaces to one.
-    return "".join(f"{name}:{','.join(' '.join(v.split()) for v in values.get(name, ()))}\n"
-                   for name in sorted(set(names)))
+    lines = []
+    for name in _sorted_names(names):
+        # Trimall: strip, and collapse inner runs of spaces to one.
+        lines.append(f"{name}:{','.join([' '.join(v.split()) for v in values.get(name, ())])}\n")
+    return "".join(lines)
 
 
 def _payload_hashes(info: AuthInfo, req: SigV4Request) -> list[str]:
@@ -334,7 +359,7 @@ def _payload_hashes(info: AuthInfo, req: SigV4Request) -> list[str]:
 
 
 def canonical_request(info: AuthInfo, req: SigV4Request, payload_hash: str) -> str:
-    names = tuple(sorted(set(info.signed_headers)))
+    names = _sorted_names(info.signed_headers)
     return "\n".join([
         req.method.upper(),
         canonical_path(req.path),
@@ -362,7 +387,7 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 def signature_for(info: AuthInfo, req: SigV4Request, secret: str, payload_hash: str) -> str:
     key = _signing_key(secret, info.date, info.region, info.service)
     sts = string_to_sign(info, canonical_request(info, req, payload_hash))
-    return hmac.new(key, sts.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, sts.encode("utf-8"), "sha256").hex()  # one-shot: OpenSSL's HMAC, no hmac object
 
 
 def verify(info: AuthInfo, req: SigV4Request, secret: str, now: datetime, skew_seconds: int = 300) -> None:
