@@ -113,6 +113,7 @@ def _service(service: str) -> tuple[dict[str, Shape], dict[str, str]]:
     return shapes, inputs
 
 
+@cache  # asked on every request
 def operation_names(service: str) -> frozenset[str]:
     return frozenset(_service(service)[1])
 
@@ -139,8 +140,14 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
     kind = shape.kind
     if kind == "structure":
         if isinstance(value, dict):
-            out = {}
             members = shape.by_name
+            if len(value) == 1:
+                # Most attribute values: {"S": "…"} or {"N": "…"}, which convert to themselves.
+                for name, child in value.items():
+                    member = members.get(name)
+                    if member is not None and member.kind == "string" and type(child) is str:
+                        return value
+            out = {}
             for name, child in value.items():
                 member = members.get(name)
                 if member is not None and child is not None:  # unknown members are dropped
@@ -245,45 +252,49 @@ _TABLE_NAME = Shape("TableName", "string", min=3, max=255, pattern=re.compile("[
                     pattern_text="[a-zA-Z0-9_.-]+")
 
 
-def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], name: str = "") -> None:
-    def fail(message: str) -> None:
-        if len(out) < MAX_ERRORS:
-            out.append(f"Value {_render(value)} at '{path}' failed to satisfy constraint: {message}")
+def _fail(out: list[str], value: Any, path: str, message: str) -> None:
+    if len(out) < MAX_ERRORS:
+        out.append(f"Value {_render(value)} at '{path}' failed to satisfy constraint: {message}")
 
+
+def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], name: str = "") -> None:
     if value is None:
         if required:
-            fail("Member must not be null")
+            _fail(out, value, path, "Member must not be null")
         return
     kind = shape.kind
     if shape.name == "TableArn" and not value.startswith("arn:"):
         shape = _TABLE_NAME
     if kind == "string":
         if shape.pattern is not None and not shape.pattern.fullmatch(value):
-            fail(f"Member must satisfy regular expression pattern: {shape.pattern_text}")
+            _fail(out, value, path, f"Member must satisfy regular expression pattern: {shape.pattern_text}")
         if shape.min is not None and len(value) < shape.min:
-            fail(f"Member must have length greater than or equal to {shape.min}")
+            _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
         if shape.max is not None and len(value) > shape.max:
-            fail(f"Member must have length less than or equal to {shape.max}")
+            _fail(out, value, path, f"Member must have length less than or equal to {shape.max}")
         if shape.enum and value not in shape.enum:
             listed = ENUM_ORDER.get(name, shape.enum)
-            fail(f"Member must satisfy enum value set: [{', '.join(listed)}]")
+            _fail(out, value, path, f"Member must satisfy enum value set: [{', '.join(listed)}]")
     elif kind in _NUMBERS:
         if shape.min is not None and value < shape.min:
-            fail(f"Member must have value greater than or equal to {shape.min}")
+            _fail(out, value, path, f"Member must have value greater than or equal to {shape.min}")
         if shape.max is not None and value > shape.max:
-            fail(f"Member must have value less than or equal to {shape.max}")
+            _fail(out, value, path, f"Member must have value less than or equal to {shape.max}")
     elif kind in ("list", "map"):
         if shape.min is not None and _length(value) < shape.min:
-            fail(f"Member must have length greater than or equal to {shape.min}")
+            _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
         if shape.max is not None and _length(value) > shape.max:
-            fail(f"Member must have length less than or equal to {shape.max}")
-        assert shape.member is not None
-        if shape.member.kind in ("structure", "list", "map", "string") or shape.member.min is not None:
+            _fail(out, value, path, f"Member must have length less than or equal to {shape.max}")
+        member = shape.member
+        assert member is not None
+        # Attribute values are checked by wireapi.values: no need to visit them (an item's every attribute).
+        if (member.kind in ("list", "map", "string") or member.min is not None
+                or (member.kind == "structure" and member.name != "AttributeValue")):
             items = enumerate(value, 1) if kind == "list" else value.items()
             for index, child in items:
                 if len(out) >= MAX_ERRORS:
                     return
-                _check(child, shape.member, f"{path}.{index}.member", False, out, name)
+                _check(child, member, f"{path}.{index}.member", False, out, name)
     elif kind == "structure":
         if shape.name == "AttributeValue":
             return  # attribute values are checked by wireapi.values
@@ -316,6 +327,7 @@ def validate_request(service: str, operation: str, body: dict[str, Any]) -> dict
     _check(converted, shape, "", True, problems)
     if problems:
         raise errors.validation_errors(problems)
-    body.clear()
-    body.update(converted)
+    if converted is not body:  # a body that needed no conversion is returned as is
+        body.clear()
+        body.update(converted)
     return body
