@@ -22,7 +22,14 @@ def test_batch_write_then_get_across_tables(ddb, hash_table, range_table):
     assert all(set(i) == {"v"} for i in out["Responses"][hash_table])
     assert out["Responses"][range_table] == [{"pk": {"S": "r"}, "sk": {"N": "3"}}]
     assert out["UnprocessedKeys"] == {}
-    assert {c["TableName"] for c in out["ConsumedCapacity"]} == {hash_table, range_table}
+    assert {c["TableName"]: c["CapacityUnits"] for c in out["ConsumedCapacity"]} == {
+        hash_table: 3.0, range_table: 1.0}  # 6 eventually consistent reads (one missing), 1 consistent
+
+    # Without a projection the items come back whole and exactly as written.
+    out = ddb.batch_get_item(RequestItems={hash_table: {"Keys": [{"pk": {"S": "h1"}}, {"pk": {"S": "h3"}}]}})
+    assert sorted(out["Responses"][hash_table], key=lambda i: i["pk"]["S"]) == [
+        {"pk": {"S": "h1"}, "v": {"N": "1"}}, {"pk": {"S": "h3"}, "v": {"N": "3"}}]
+    assert "ConsumedCapacity" not in out
 
     ddb.batch_write_item(RequestItems={hash_table: [{"DeleteRequest": {"Key": {"pk": {"S": f"h{i}"}}}}
                                                     for i in range(10)]})

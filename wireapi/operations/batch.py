@@ -33,7 +33,7 @@ def _capacity_entries(data: dict[str, Any], units: dict[str, float]) -> list[dic
     return out
 
 
-async def batch_get_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+async def batch_get_item(req: Request, data: dict[str, Any]) -> bytes:
     requests = data["RequestItems"]
     plans = []
     count = 0
@@ -56,9 +56,10 @@ async def batch_get_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
                 raise errors.ValidationException("Too many items requested for the BatchGetItem call")
         plans.append((table_name, spec, projection, keys))
 
-    responses: dict[str, list[dict[str, Any]]] = {}
+    responses: dict[str, list[bytes]] = {}  # each item's wire JSON
     unprocessed: dict[str, dict[str, Any]] = {}
     units: dict[str, float] = {}
+    wants_capacity = data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
     total_size = 0
     for table_name, spec, projection, keys in plans:
         table = await get_table(req, table_name)
@@ -77,15 +78,21 @@ async def batch_get_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
                 rest = unprocessed.setdefault(table_name, {k: v for k, v in spec.items() if k != "Keys"})
                 rest.setdefault("Keys", []).append(key)
                 continue
-            item = orjson.loads(raw)
             total_size += len(raw)
-            units[table.name] += capacity.read_units(values.item_size(item), consistent)
-            items.append(expressions.project(item, projection) if projection is not None else item)
-    out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+            if wants_capacity or projection is not None:
+                item = orjson.loads(raw)
+                if wants_capacity:
+                    units[table.name] += capacity.read_units(values.item_size(item), consistent)
+                if projection is not None:
+                    raw = orjson.dumps(expressions.project(item, projection))
+            items.append(raw)  # stored bodies are already the wire JSON: no parse, no re-encode
+    out = b'{"Responses":{' + b",".join(
+        orjson.dumps(name) + b":[" + b",".join(raws) + b"]" for name, raws in responses.items())
+    out += b'},"UnprocessedKeys":' + orjson.dumps(unprocessed)
     consumed = _capacity_entries(data, units)
     if consumed is not None:
-        out["ConsumedCapacity"] = consumed
-    return out
+        out += b',"ConsumedCapacity":' + orjson.dumps(consumed)
+    return out + b"}"
 
 
 async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
