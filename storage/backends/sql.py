@@ -119,9 +119,10 @@ def query_index(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: 
             f"ORDER BY index_range {order}, hash_key {order}, range_key {order} LIMIT %s")
 
 
-def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: tuple[str, ...]) -> str:
+def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: bool, index: bool) -> str:
     """The unnest of one array per request field, numbered, and the columns' names."""
-    names = ["t", "h", *(["lo"] if rng_shape[0] else []), *(["hi"] if rng_shape[2] else []), *after, "lim"]
+    after_columns = (["ai", "ah", "ar"] if index else ["a"]) if after else []
+    names = ["t", "h", *(["lo"] if rng_shape[0] else []), *(["hi"] if rng_shape[2] else []), *after_columns, "lim"]
     types = ["bigint", *["bytea"] * (len(names) - 2), "bigint"]
     arrays = ", ".join(f"%s::{t}[]" for t in types)
     return f"unnest({arrays}) WITH ORDINALITY AS q({', '.join(names)}, i)"
@@ -134,7 +135,7 @@ def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: tuple[str, .
 def query_items_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """params: arrays of table_id, hash_key, bounds…, after, limit (one element per request);
     rows: (request number from 1, range_key, body, size)."""
-    requests = _many_requests(rng_shape, ("a",) if after else ())
+    requests = _many_requests(rng_shape, after, False)
     rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
     clause, _ = _bounds("range_key", rng, "q.lo", "q.hi")
     if after:
@@ -150,7 +151,7 @@ def query_items_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, af
 def query_index_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """params: arrays of index_id, index_hash, bounds…, after (index_range, hash_key, range_key),
     limit; rows: (request number from 1, index_range, hash_key, range_key, body, size)."""
-    requests = _many_requests(rng_shape, ("ai", "ah", "ar") if after else ())
+    requests = _many_requests(rng_shape, after, True)
     rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
     clause, _ = _bounds("index_range", rng, "q.lo", "q.hi")
     if after:
