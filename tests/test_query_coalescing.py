@@ -16,6 +16,7 @@ from storage.backends import KeyRange
 from . import testenv
 from .conftest import make_client
 from . import test_query_plans
+from .test_indexes import gsi_table
 from .test_query_plans import assert_index_plan, plan
 
 THREADS = 16
@@ -26,20 +27,7 @@ THREADS = 16
 @pytest.fixture
 def indexed(ddb, table_name):
     """pk/sk strings, a GSI on (g, n) and an LSI on (pk, n), three partitions of 12 items."""
-    ddb.create_table(
-        TableName=table_name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"},
-                              {"AttributeName": "g", "AttributeType": "S"},
-                              {"AttributeName": "n", "AttributeType": "N"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
-                                                                     {"AttributeName": "n", "KeyType": "RANGE"}],
-                                 "Projection": {"ProjectionType": "ALL"}}],
-        LocalSecondaryIndexes=[{"IndexName": "by-n", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                                                    {"AttributeName": "n", "KeyType": "RANGE"}],
-                                "Projection": {"ProjectionType": "KEYS_ONLY"}}],
-        BillingMode="PAY_PER_REQUEST")
+    gsi_table(ddb, table_name)
     puts = [{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": f"s{k:02d}"}, "g": {"S": "xy"[k % 2]},
                                      "n": {"N": str(k % 5)}, "v": {"S": f"{pk}{k}"}}}}
             for pk in "abc" for k in range(12)]

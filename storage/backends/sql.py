@@ -78,7 +78,9 @@ def segment_hash(hash_key: bytes) -> int:
     return zlib.crc32(hash_key) & 0xFFFF
 
 
-def _bounds(column: str, rng: KeyRange, low: str = "%s", high: str = "%s") -> tuple[str, int]:
+def _bounds(column: str, rng: KeyRange, named: bool = False) -> tuple[str, int]:
+    """The range's bounds on `column`: %s parameters, or the q.lo/q.hi columns of _many_requests."""
+    low, high = ("q.lo", "q.hi") if named else ("%s", "%s")
     clause, count = "", 0
     if rng.low is not None:
         clause += f" AND {column} {'>=' if rng.low_inclusive else '>'} {low}"
@@ -93,30 +95,49 @@ def bound_params(rng: KeyRange) -> tuple[bytes, ...]:
     return tuple(b for b in (rng.low, rng.high) if b is not None)
 
 
+def _shape_range(rng_shape: tuple[bool, bool, bool, bool]) -> KeyRange:
+    """A stand-in range with the bounds a statement shape has (for building its text)."""
+    return KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
+
+
+def _range_scan(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool, index: bool,
+                named: bool) -> str:
+    """One partition's rows in key order, LIMITed. Takes %s parameters in order (owner, hash,
+    bounds…, after…, limit), or when `named` the columns of _many_requests (q.t, q.h…)."""
+    def ref(name: str) -> str:
+        return f"q.{name}" if named else "%s"
+
+    order = "ASC" if forward else "DESC"
+    if index:
+        table, owner, hash_column = "ddb_index_entry", "index_id", "index_hash"
+        clause, _ = _bounds("index_range", _shape_range(rng_shape), named)
+        columns = "index_range, hash_key, range_key"
+        after_clause = (f" AND (index_range, hash_key, range_key) {'>' if forward else '<'} "
+                        f"({ref('ai')}, {ref('ah')}, {ref('ar')})")
+        ordering = f"index_range {order}, hash_key {order}, range_key {order}"
+    else:
+        table, owner, hash_column = "ddb_item", "table_id", "hash_key"
+        clause, _ = _bounds("range_key", _shape_range(rng_shape), named)
+        columns = "range_key"
+        after_clause = f" AND range_key {'>' if forward else '<'} {ref('a')}"
+        ordering = f"range_key {order}"
+    if after:
+        clause += after_clause
+    return (f"SELECT {columns}, body, size FROM {table} WHERE {owner} = {ref('t')} "
+            f"AND {hash_column} = {ref('h')}{clause} ORDER BY {ordering} LIMIT {ref('lim')}")
+
+
 @cache
 def query_items(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """Items of one partition in range-key order; params: table_id, hash_key, bounds…, after, limit."""
-    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
-    clause, _ = _bounds("range_key", rng)
-    if after:
-        clause += f" AND range_key {'>' if forward else '<'} %s"
-    order = "ASC" if forward else "DESC"
-    return (f"SELECT range_key, body, size FROM ddb_item WHERE table_id = %s AND hash_key = %s{clause} "
-            f"ORDER BY range_key {order} LIMIT %s")
+    return _range_scan(rng_shape, forward, after, False, False)
 
 
 @cache
 def query_index(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """Entries of one index partition in index order; params: index_id, index_hash, bounds…,
     after (index_range, hash_key, range_key), limit."""
-    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
-    clause, _ = _bounds("index_range", rng)
-    if after:
-        clause += f" AND (index_range, hash_key, range_key) {'>' if forward else '<'} (%s, %s, %s)"
-    order = "ASC" if forward else "DESC"
-    return (f"SELECT index_range, hash_key, range_key, body, size FROM ddb_index_entry "
-            f"WHERE index_id = %s AND index_hash = %s{clause} "
-            f"ORDER BY index_range {order}, hash_key {order}, range_key {order} LIMIT %s")
+    return _range_scan(rng_shape, forward, after, True, False)
 
 
 def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: bool, index: bool) -> str:
@@ -129,39 +150,26 @@ def _many_requests(rng_shape: tuple[bool, bool, bool, bool], after: bool, index:
 
 
 # PostgreSQL only: concurrent Querys of one statement shape in one statement. Each
-# request (an unnest row) drives its own LIMITed range scan of the primary key, as
-# query_items would; the ORDER BY keeps each request's rows in its key order.
+# request (an unnest row) drives its own LIMITed range scan, as query_items or
+# query_index would; the outer ORDER BY keeps each request's rows in its key order.
 @cache
 def query_items_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """params: arrays of table_id, hash_key, bounds…, after, limit (one element per request);
     rows: (request number from 1, range_key, body, size)."""
-    requests = _many_requests(rng_shape, after, False)
-    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
-    clause, _ = _bounds("range_key", rng, "q.lo", "q.hi")
-    if after:
-        clause += f" AND range_key {'>' if forward else '<'} q.a"
     order = "ASC" if forward else "DESC"
-    return (f"SELECT q.i, it.range_key, it.body, it.size FROM {requests} CROSS JOIN LATERAL "
-            f"(SELECT range_key, body, size FROM ddb_item WHERE table_id = q.t AND hash_key = q.h{clause} "
-            f"ORDER BY range_key {order} LIMIT q.lim) it ORDER BY q.i, it.range_key {order}")
+    return (f"SELECT q.i, it.range_key, it.body, it.size FROM {_many_requests(rng_shape, after, False)} "
+            f"CROSS JOIN LATERAL ({_range_scan(rng_shape, forward, after, False, True)}) it "
+            f"ORDER BY q.i, it.range_key {order}")
 
 
-# PostgreSQL only: concurrent index Querys of one statement shape in one statement (as above).
 @cache
 def query_index_many(rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
     """params: arrays of index_id, index_hash, bounds…, after (index_range, hash_key, range_key),
     limit; rows: (request number from 1, index_range, hash_key, range_key, body, size)."""
-    requests = _many_requests(rng_shape, after, True)
-    rng = KeyRange(b"" if rng_shape[0] else None, rng_shape[1], b"" if rng_shape[2] else None, rng_shape[3])
-    clause, _ = _bounds("index_range", rng, "q.lo", "q.hi")
-    if after:
-        clause += f" AND (index_range, hash_key, range_key) {'>' if forward else '<'} (q.ai, q.ah, q.ar)"
     order = "ASC" if forward else "DESC"
-    columns = "index_range, hash_key, range_key"
-    return (f"SELECT q.i, e.index_range, e.hash_key, e.range_key, e.body, e.size FROM {requests} "
-            f"CROSS JOIN LATERAL (SELECT {columns}, body, size FROM ddb_index_entry "
-            f"WHERE index_id = q.t AND index_hash = q.h{clause} "
-            f"ORDER BY index_range {order}, hash_key {order}, range_key {order} LIMIT q.lim) e "
+    return (f"SELECT q.i, e.index_range, e.hash_key, e.range_key, e.body, e.size FROM "
+            f"{_many_requests(rng_shape, after, True)} "
+            f"CROSS JOIN LATERAL ({_range_scan(rng_shape, forward, after, True, True)}) e "
             f"ORDER BY q.i, e.index_range {order}, e.hash_key {order}, e.range_key {order}")
 
 
