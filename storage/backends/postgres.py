@@ -112,8 +112,8 @@ class PostgresBackend(StorageBackend):
             kwargs={"autocommit": True, "prepare_threshold": 0},
         )
         self._opened = False
-        # Concurrent GetItems share a statement; concurrent blind PutItems share
-        # a statement and its commit.
+        # Concurrent GetItems share a statement, as do concurrent Querys of one
+        # shape; concurrent blind PutItems share a statement and its commit.
         self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
         self._queries: Coalescer[_PendingQuery, list[tuple]] = Coalescer(self._query_batch)
