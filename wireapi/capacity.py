@@ -7,6 +7,7 @@ twice that transactional. An absent item still costs the minimum.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
@@ -22,3 +23,26 @@ def read_units(size: int, consistent: bool, transactional: bool = False) -> floa
 def write_units(size: int, transactional: bool = False) -> float:
     units = max(1, math.ceil(size / WRITE_UNIT_BYTES))
     return float(units * 2 if transactional else units)
+
+
+def requested(data: dict[str, Any]) -> str | None:
+    """The request's ReturnConsumedCapacity when it asks for a report (TOTAL or INDEXES)."""
+    mode = data.get("ReturnConsumedCapacity")
+    return mode if mode in ("TOTAL", "INDEXES") else None
+
+
+def per_table(data: dict[str, Any], units: dict[str, float], kind: str | None = None) -> list[dict[str, Any]] | None:
+    """ConsumedCapacity entries of a multi-table call, or None when not asked for; `kind`
+    ("ReadCapacityUnits"/"WriteCapacityUnits") is added for transactional calls."""
+    mode = requested(data)
+    if mode is None:
+        return None
+    out = []
+    for name, total in units.items():
+        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": total}
+        if kind:
+            entry[kind] = total
+        if mode == "INDEXES":
+            entry["Table"] = {"CapacityUnits": total, **({kind: total} if kind else {})}
+        out.append(entry)
+    return out

@@ -20,19 +20,6 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DUPLICATE_KEYS = "Provided list of item keys contains duplicates"
 
 
-def _capacity_entries(data: dict[str, Any], units: dict[str, float]) -> list[dict[str, Any]] | None:
-    mode = data.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
-    out = []
-    for table_name, total in units.items():
-        entry: dict[str, Any] = {"TableName": table_name, "CapacityUnits": total}
-        if mode == "INDEXES":
-            entry["Table"] = {"CapacityUnits": total}
-        out.append(entry)
-    return out
-
-
 async def batch_get_item(req: Request, data: dict[str, Any]) -> bytes:
     requests = data["RequestItems"]
     plans = []
@@ -59,7 +46,7 @@ async def batch_get_item(req: Request, data: dict[str, Any]) -> bytes:
     responses: dict[str, list[bytes]] = {}  # each item's wire JSON
     unprocessed: dict[str, dict[str, Any]] = {}
     units: dict[str, float] = {}
-    wants_capacity = data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
+    wants_capacity = capacity.requested(data) is not None
     total_size = 0
     for table_name, spec, projection, keys in plans:
         table = await get_table(req, table_name)
@@ -89,7 +76,7 @@ async def batch_get_item(req: Request, data: dict[str, Any]) -> bytes:
     out = b'{"Responses":{' + b",".join(
         orjson.dumps(name) + b":[" + b",".join(raws) + b"]" for name, raws in responses.items())
     out += b'},"UnprocessedKeys":' + orjson.dumps(unprocessed)
-    consumed = _capacity_entries(data, units)
+    consumed = capacity.per_table(data, units)
     if consumed is not None:
         out += b',"ConsumedCapacity":' + orjson.dumps(consumed)
     return out + b"}"
@@ -135,7 +122,7 @@ async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]
                    values.item_size(outcome.old) if outcome.old else 0)
         units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size)
     out: dict[str, Any] = {"UnprocessedItems": {}}
-    consumed = _capacity_entries(data, units)
+    consumed = capacity.per_table(data, units)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out

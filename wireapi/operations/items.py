@@ -21,8 +21,8 @@ _WRITE_RETRIES = 8
 # --- shared pieces ------------------------------------------------------------
 
 def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float) -> dict[str, Any] | None:
-    mode = data.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
+    mode = capacity.requested(data)
+    if mode is None:
         return None
     out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": units}
     if mode == "INDEXES":
@@ -303,7 +303,7 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
             attributes = expressions.project_paths(source, outcome.detail)
             if attributes:
                 out["Attributes"] = attributes
-    if data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):  # sizes only when asked for
+    if capacity.requested(data):  # sizes only when asked for
         size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
         out["ConsumedCapacity"] = consumed_capacity(data, write.table, capacity.write_units(size))
     return out
@@ -336,7 +336,7 @@ async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes
     table = await get_table(req, data["TableName"])
     pk, sk = key_from_key_param(table.extra["schema"], key)
     raw = await req.runtime.backend.get_item(table.id, pk, sk)
-    wants_capacity = data.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
+    wants_capacity = capacity.requested(data) is not None
     if projection is None and not wants_capacity:
         # The stored body is already the wire JSON: no parse, no re-encode.
         return b'{"Item":' + bytes(raw) + b"}" if raw is not None else b"{}"

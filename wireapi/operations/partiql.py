@@ -38,22 +38,6 @@ def _item_units(outcome: WriteOutcome, transactional: bool = False) -> float:
     return capacity.write_units(size, transactional)
 
 
-def _table_capacity(data: dict[str, Any], units: dict[str, float], kind: str | None) -> list[dict[str, Any]] | None:
-    """ConsumedCapacity per table; `kind` adds ReadCapacityUnits/WriteCapacityUnits (transactions)."""
-    mode = data.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
-    out = []
-    for name, total in units.items():
-        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": total}
-        if kind:
-            entry[kind] = total
-        if mode == "INDEXES":
-            entry["Table"] = {"CapacityUnits": total, **({kind: total} if kind else {})}
-        out.append(entry)
-    return out
-
-
 # --- ExecuteStatement -------------------------------------------------------------
 
 async def execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +125,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
             response = _error_entry(exc)
         responses.append(response)
     out: dict[str, Any] = {"Responses": responses}
-    consumed = _table_capacity(data, units, None)
+    consumed = capacity.per_table(data, units)
     if consumed:
         out["ConsumedCapacity"] = consumed
     return out
@@ -190,7 +174,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         units: dict[str, float] = {}
         for write, outcome in zip(writes, outcomes):
             units[write.table.name] = units.get(write.table.name, 0.0) + _item_units(outcome, True)
-        consumed = _table_capacity(data, units, "WriteCapacityUnits")
+        consumed = capacity.per_table(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
         await save_token(txn, token, request_hash, response)
@@ -229,7 +213,7 @@ async def _read_transaction(req: Request, data: dict[str, Any], parsed: list[Any
             found = get.result(raw)
             responses.append({"Item": found} if found is not None else {})
     out: dict[str, Any] = {"Responses": responses}
-    consumed = _table_capacity(data, units, "ReadCapacityUnits")
+    consumed = capacity.per_table(data, units, "ReadCapacityUnits")
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out

@@ -7,7 +7,7 @@ from typing import Any
 from storage.backends import KeyRange
 from storage.keycodec import encode_key_value
 
-from .. import errors, expressions, values
+from .. import capacity, errors, expressions, values
 from ..dispatch import Request
 from ..expressions import KeyQuery, legacy
 from . import read_common as rc
@@ -110,7 +110,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     fetch_base = rc.needs_base_items(index, select, projection, condition)
 
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
-                       bool(data.get("ConsistentRead")), names, data.get("ReturnConsumedCapacity"))
+                       bool(data.get("ConsistentRead")), names, capacity.requested(data))
     forward = data.get("ScanIndexForward", True) is not False
     backend = req.runtime.backend
     rng = key_range(kq)

@@ -228,7 +228,7 @@ class ReadPlan:
     limit: int | None
     consistent: bool
     names: tuple[str, ...]  # LastEvaluatedKey attributes
-    mode: str | None = None  # ReturnConsumedCapacity
+    mode: str | None = None  # capacity.requested: TOTAL, INDEXES or None
     scanned: list[Row] = field(default_factory=list)
 
 
@@ -261,7 +261,7 @@ def _units(size: int, consistent: bool) -> float:
 
 
 def consumed(plan: ReadPlan, rows: list[Row]) -> dict[str, Any] | None:
-    if plan.mode not in ("TOTAL", "INDEXES"):
+    if plan.mode is None:
         return None
     table_bytes = sum(r.size for r in rows if r.from_table)
     if plan.index is None:

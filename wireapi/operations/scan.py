@@ -5,7 +5,7 @@ from typing import Any
 
 from storage.backends.sql import SEGMENT_SPACE, segment_hash
 
-from .. import errors, expressions
+from .. import capacity, errors, expressions
 from ..dispatch import Request
 from ..expressions import legacy
 from . import read_common as rc
@@ -78,7 +78,7 @@ async def scan(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     fetch_base = rc.needs_base_items(index, select, projection, condition)
 
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
-                       bool(data.get("ConsistentRead")), names, data.get("ReturnConsumedCapacity"))
+                       bool(data.get("ConsistentRead")), names, capacity.requested(data))
     backend = req.runtime.backend
 
     if index is None:

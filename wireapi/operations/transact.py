@@ -38,19 +38,6 @@ def _check_distinct(writes: list[Any]) -> None:
         seen.add(key)
 
 
-def _capacity(data: dict[str, Any], units: dict[str, float]) -> list[dict[str, Any]] | None:
-    mode = data.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
-    out = []
-    for name, total in units.items():
-        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": total, "WriteCapacityUnits": total}
-        if mode == "INDEXES":
-            entry["Table"] = {"CapacityUnits": total, "WriteCapacityUnits": total}
-        out.append(entry)
-    return out
-
-
 async def check_token(req: Request, data: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:
     """For a ClientRequestToken: the request's hash, and the response to replay if the
     token was used in the last 10 minutes. The same token with other content is refused."""
@@ -110,7 +97,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
             size = max(values.item_size(outcome.new) if outcome.new else 0,
                        values.item_size(outcome.old) if outcome.old else 0)
             units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size, True)
-        consumed = _capacity(data, units)
+        consumed = capacity.per_table(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
         await save_token(txn, token, request_hash, response)
@@ -149,12 +136,8 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
                 responses.append({"Item": expressions.project(item, projection) if projection is not None else item})
             units[table.name] = units.get(table.name, 0.0) + capacity.read_units(size, True, True)
     out: dict[str, Any] = {"Responses": responses}
-    consumed = _capacity(data, units)
+    consumed = capacity.per_table(data, units, "ReadCapacityUnits")
     if consumed is not None:
-        for entry in consumed:  # reads report read units
-            entry["ReadCapacityUnits"] = entry.pop("WriteCapacityUnits")
-            if "Table" in entry:
-                entry["Table"] = {"CapacityUnits": entry["CapacityUnits"], "ReadCapacityUnits": entry["CapacityUnits"]}
         out["ConsumedCapacity"] = consumed
     return out
 

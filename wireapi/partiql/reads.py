@@ -16,7 +16,7 @@ import orjson
 
 from storage.backends import KeyRange, TableRecord
 from storage.keycodec import encode_key_value
-from wireapi import errors, expressions
+from wireapi import capacity, errors, expressions
 from wireapi.dispatch import Request
 from wireapi.indexes import IndexSpec, index_key
 from wireapi.keys import KeySchema, key_from_item, key_from_key_param
@@ -141,7 +141,7 @@ async def prepare_select(req: Request, statement: str, stmt: ast.Select, params:
     rc.needs_base_items(index, None, projection, condition)  # GSI projection checks
     names = rc.start_key_names(table, index)
     read = rc.ReadPlan(table, index, None, projection, condition, data.get("Limit"), consistent, names,
-                       data.get("ReturnConsumedCapacity"))
+                       capacity.requested(data))
     return SelectPlan(read, schema, partitions, rng, forward, _digest(statement, params))
 
 
