@@ -22,7 +22,7 @@ import orjson
 from django.conf import settings
 
 from . import audit, background, authz, errors, shapes, sigv4
-from .dispatch import SERVICES, Request, handler_for
+from .dispatch import SERVICES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
 log = logging.getLogger("extenddb.wireapi")
@@ -113,7 +113,7 @@ def _settle_heap() -> None:
     scanned; garbage made by requests is collected as before."""
     for service in SERVICES.values():
         shapes.operation_names(service)
-    handler_for("dynamodb", "GetItem")  # imports every operation module
+    handlers()  # imports every operation module
     gc.collect()
     gc.freeze()
 

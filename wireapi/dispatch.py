@@ -56,11 +56,16 @@ def _registry() -> dict[tuple[str, str], Handler]:
 _HANDLERS: dict[tuple[str, str], Handler] | None = None
 
 
-def handler_for(service: str, operation: str) -> Handler:
+def handlers() -> dict[tuple[str, str], Handler]:
+    """Every (service, operation) handler; the first call imports the operation modules."""
     global _HANDLERS
     if _HANDLERS is None:
         _HANDLERS = _registry()
-    handler = _HANDLERS.get((service, operation))
+    return _HANDLERS
+
+
+def handler_for(service: str, operation: str) -> Handler:
+    handler = handlers().get((service, operation))
     if handler is None:
         raise errors.UnknownOperationException(
             f"The operation {operation} is not supported by this server"
