@@ -15,6 +15,7 @@ import orjson
 from django.conf import settings
 
 from storage.backends.base import JobRecord, TableRecord
+from storage.files import open_private
 
 from .. import errors, indexes, values
 from ..dispatch import Request
@@ -44,19 +45,24 @@ async def run_jobs() -> None:
     runtime = get_runtime()
     while True:
         ran = False
-        for kind, run in ((jobs.EXPORT, run_export), (jobs.IMPORT, run_import)):
+        for kind in (jobs.EXPORT, jobs.IMPORT):
             moment = time.time()
             job = await runtime.backend.claim_job(kind, moment, moment - STALE_SECONDS)
             if job is None:
                 continue
             ran = True
-            try:
-                await run(runtime, job)
-            except Exception:
-                log.exception("%s %s failed", kind.lower(), job.arn)
-                await _finish(runtime, job, ("InternalServerError", "Internal server error"))
+            await run_one(runtime, job)
         if not ran:
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def run_one(runtime: Runtime, job: JobRecord) -> None:
+    """Run a claimed job to its end (also `manage.py importtable`/`exporttable` in the foreground)."""
+    try:
+        await (run_export if job.kind == jobs.EXPORT else run_import)(runtime, job)
+    except Exception:
+        log.exception("%s %s failed", job.kind.lower(), job.arn)
+        await _finish(runtime, job, ("InternalServerError", "Internal server error"))
 
 
 async def _finish(runtime: Runtime, job: JobRecord, failure: tuple[str, str] | None = None,
@@ -119,7 +125,7 @@ async def run_export(runtime: Runtime, job: JobRecord) -> None:
                 for _, _, body, size in rows:
                     writer.add(body)
                     billed += size
-                await heartbeat.beat()
+                await heartbeat.beat(_ItemsWritten=writer.item_count)  # private: manage.py exporttable's bar
         end = jobs.now()
         manifest = writer.finish({
             "version": "2020-06-30", "exportArn": job.arn, "startTime": jobs.iso(desc["StartTime"]),
@@ -160,7 +166,7 @@ class _ErrorLog:
         try:
             if self._file is None:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self._path, "ab")
+                self._file = open_private(self._path, "ab")  # bad lines hold item data: owner only
             self._file.write(orjson.dumps(entry) + b"\n")
         except OSError as exc:  # the count is still reported; the log is a courtesy
             log.warning("import %s: cannot write its error log: %s", self._arn, exc)

@@ -50,15 +50,24 @@ class Command(BaseCommand):
     help = "Serve the DynamoDB endpoint (HTTPS) and the web admin."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=settings.EXTENDDB_HOST)
-        parser.add_argument("--port", type=int, default=settings.EXTENDDB_PORT)
-        parser.add_argument("--workers", type=int, default=settings.EXTENDDB_WORKERS)
+        parser.add_argument("--host", default=settings.EXTENDDB_HOST,
+                            help="address to listen on for HTTPS (0.0.0.0 for every IPv4 address; "
+                                 "default EXTENDDB_HOST or 127.0.0.1); the self-signed certificate covers it")
+        parser.add_argument("--port", type=int, default=settings.EXTENDDB_PORT,
+                            help="HTTPS port of the endpoint and the admin (default EXTENDDB_PORT or 8000)")
+        parser.add_argument("--workers", type=int, default=settings.EXTENDDB_WORKERS,
+                            help="server worker processes (default EXTENDDB_WORKERS or 2); with 2 or more, "
+                                 "SIGHUP replaces them one by one, reloading the certificate")
         parser.add_argument("--cert", default=settings.EXTENDDB_TLS_CERT,
-                            help="PEM certificate (chain) of a CA-signed pair")
-        parser.add_argument("--key", default=settings.EXTENDDB_TLS_KEY, help="PEM private key")
+                            help="PEM certificate chain of a CA-signed pair, the server's certificate first "
+                                 "(default EXTENDDB_TLS_CERT; none: a self-signed one in the data directory)")
+        parser.add_argument("--key", default=settings.EXTENDDB_TLS_KEY,
+                            help="PEM private key of --cert, unencrypted, readable by the server's user only "
+                                 "(default EXTENDDB_TLS_KEY)")
         parser.add_argument("--plaintext-port", type=int, default=None,
                             help="also listen without TLS on this port, on loopback only")
-        parser.add_argument("--plaintext-host", default="127.0.0.1")
+        parser.add_argument("--plaintext-host", default="127.0.0.1",
+                            help="loopback address of the plaintext listener (default 127.0.0.1)")
         parser.add_argument("--no-background", action="store_true",
                             help="do not run background work (TTL sweeper, import/export jobs)")
 
