@@ -67,12 +67,12 @@ def _san(cert: x509.Certificate) -> list[GeneralName]:
 def _why_replace(cert: x509.Certificate | None, wanted: list[GeneralName],
                  now: datetime.datetime) -> str | None:
     if cert is None:
-        return "it could not be read"
+        return "could not be read"
     missing = [str(n.value) for n in wanted if n not in _san(cert)]
     if missing:
-        return f"it does not cover {', '.join(missing)}"
+        return f"does not cover {', '.join(missing)}"
     if cert.not_valid_after_utc - now < RENEW_BEFORE:
-        return f"it expires on {cert.not_valid_after_utc:%Y-%m-%d}"
+        return f"expires on {cert.not_valid_after_utc:%Y-%m-%d}"
     return None
 
 

@@ -12,18 +12,11 @@ from botocore.exceptions import ClientError
 
 from .reliability import harness
 from .server import manage
-from .test_import_export import S3_ROOT, canonical, enable_pitr, scan_all
+from .test_import_export import S3_ROOT, bucket, canonical, enable_pitr, scan_all  # noqa: F401 - bucket fixture
 
 
 def _fields(stdout: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in stdout.splitlines() if re.match(r"^[A-Za-z]+=", line))
-
-
-@pytest.fixture
-def bucket():
-    name = f"cli-{uuid.uuid4().hex[:8]}"
-    (S3_ROOT / name).mkdir(parents=True)
-    return name
 
 
 @pytest.fixture
@@ -121,9 +114,9 @@ def test_no_wait_leaves_the_import_to_the_servers_runner(ddb, bucket):
 def test_importtable_runs_the_job_itself_when_no_server_runs(tmp_path):
     """Before the first start (or with every server down), the command is the runner."""
     with harness.deployment() as dep:
-        bucket = dep.data_dir / "s3" / "seed"
-        bucket.mkdir(parents=True)
-        (bucket / "a.csv").write_text("id,name\n1,alpha\n2,beta\n3,gamma\n")
+        seed = dep.data_dir / "s3" / "seed"
+        seed.mkdir(parents=True)
+        (seed / "a.csv").write_text("id,name\n1,alpha\n2,beta\n3,gamma\n")
         out = dep.manage("importtable", "--table-name", "seeded", "--partition-key", "id:N", "--bucket", "seed",
                          "--input-format", "CSV", "--no-progress", timeout=120)
         fields = _fields(out.stdout)

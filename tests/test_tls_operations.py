@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from botocore.config import Config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -84,20 +83,24 @@ def _served_serial(port: int, cafile: str, host: str = "127.0.0.1") -> int:
         return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
 
 
-def _start(dep: harness.Deployment, ca: Path, *extra: str, workers: int) -> Server:
-    """dep.start for a server whose certificate the site's root CA signed."""
+def _start(dep: harness.Deployment, ready, *extra: str, workers: int) -> Server:
+    """dep.start for servers its health check cannot reach: `ready(port)` says when this one serves."""
     port, log_path = free_port(), dep.data_dir / f"server-{len(dep.servers)}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port),
                                     "--workers", str(workers), *extra], cwd=ROOT, env=dep.env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(process, port, str(ca), log_path)
+    server = Server(process, port, "", log_path)
     dep.servers.append(server)  # stopped by the deployment
     deadline = time.monotonic() + 60
-    while not _healthy(port, str(ca)):
+    while not ready(port):
         assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
         time.sleep(0.2)
     return server
+
+
+def _signed_by(ca: Path):
+    return lambda port: _healthy(port, str(ca))
 
 
 @pytest.fixture
@@ -111,7 +114,8 @@ def test_site_ca_chain_leaf_first(site_ca, tmp_path):
     leaf = site_ca.issue(chain, key)
     with harness.deployment() as dep:
         access = dep.create_key()
-        server = _start(dep, site_ca.root_pem, "--cert", str(chain), "--key", str(key), workers=1)
+        server = _start(dep, _signed_by(site_ca.root_pem), "--cert", str(chain), "--key", str(key), workers=1)
+        server.ca_bundle = str(site_ca.root_pem)
         assert "TableNames" in harness.client(server, access).list_tables()
         assert _served_serial(server.port, str(site_ca.root_pem)) == leaf.serial_number
 
@@ -130,26 +134,16 @@ def test_a_new_host_gets_a_new_self_signed_certificate():
     """Today's bug: the localhost-only certificate of a first start was kept for --host."""
     with harness.deployment() as dep:
         ensure_self_signed(dep.data_dir, ["127.0.0.1"])  # what a first `bootstrap.py serve` left behind
-        port, log_path = free_port(), dep.data_dir / "serve-new-host.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), "serve", "--host", "127.0.0.2", "--port", str(port),
-                 "--workers", "1", "--no-background"], cwd=ROOT, env=dep.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:  # hostname checked against the certificate: 127.0.0.2 must be in it
-                    _served_serial(port, str(dep.data_dir / "tls-cert.pem"), host="127.0.0.2")
-                    break
-                except (OSError, ssl.SSLError):
-                    assert process.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.3)
-            assert "does not cover 127.0.0.2" in log_path.read_text()
-        finally:
-            harness.kill_group(process, signal.SIGTERM)
-            process.wait(timeout=60)
+
+        def verified_as_127_0_0_2(port: int) -> bool:  # the host name is checked: 127.0.0.2 must be in it
+            try:
+                _served_serial(port, str(dep.data_dir / "tls-cert.pem"), host="127.0.0.2")
+                return True
+            except (OSError, ssl.SSLError):
+                return False
+
+        server = _start(dep, verified_as_127_0_0_2, "--host", "127.0.0.2", "--no-background", workers=1)
+        assert "does not cover 127.0.0.2" in server.log_path.read_text()
 
 
 def test_sighup_renews_the_certificate_while_clients_keep_working(site_ca, tmp_path):
@@ -157,7 +151,8 @@ def test_sighup_renews_the_certificate_while_clients_keep_working(site_ca, tmp_p
     first = site_ca.issue(chain, key)
     with harness.deployment() as dep:
         access = dep.create_key()
-        server = _start(dep, site_ca.root_pem, "--cert", str(chain), "--key", str(key), workers=2)
+        server = _start(dep, _signed_by(site_ca.root_pem), "--cert", str(chain), "--key", str(key), workers=2)
+        server.ca_bundle = str(site_ca.root_pem)
         # The SDKs' standard retry mode (3 attempts), as applications run them.
         client = harness.client(server, access, retries=3)
         client.create_table(TableName="renewal", BillingMode="PAY_PER_REQUEST",

@@ -33,6 +33,7 @@ from . import testenv
 from .reliability import harness
 from .server import ROOT, Key, Server, _healthy, free_port
 from .test_import_export import canonical
+from .test_streams import read_all
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,7 @@ PREVIOUS_RELEASE = "e8136df"
 ROLLING_FROM_PREVIOUS = True
 
 ORDERS = "orders"
+EXPIRES_IN = 10  # seconds: one item expires while the upgrade runs
 READER_POLICY = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
     "Resource": ["arn:aws:dynamodb:*:*:table/orders", "arn:aws:dynamodb:*:*:table/orders/index/*"]}]}
@@ -167,21 +169,21 @@ def _write_old_data(ddb, bucket_dir: Path) -> dict:
     ddb.create_table(TableName="blobs", BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "B"}],
                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
-    now = int(time.time())
+    expiring = None
     for i in range(40):
         item = {"pk": {"S": f"patient-{i % 8}"}, "sk": {"N": str(i)}, "customer": {"S": f"c{i % 5}"},
                 "amount": {"N": f"{i * 7 % 13}.{i}"}, "note": {"S": f"note ü {i}"},
                 "tags": {"SS": [f"t{i % 3}", "all"]}, "doc": {"M": {"l": {"L": [{"N": "1"}, {"BOOL": True},
                                                                                 {"NULL": True}]}}},
-                "expires": {"N": str(now + 86400)}}
+                "expires": {"N": str(int(time.time()) + 86400)}}
         if i == 39:
-            item["expires"] = {"N": str(now - 3600)}  # already expired: the new release's sweep removes it
-        ddb.put_item(TableName=ORDERS, Item=item)
+            expiring = item  # written below, once the old server's sweeper has made its one pass
+        else:
+            ddb.put_item(TableName=ORDERS, Item=item)
         ddb.put_item(TableName="blobs", Item={"id": {"B": bytes([i, 255 - i])}, "n": {"N": str(i)}})
     ddb.update_item(TableName=ORDERS, Key={"pk": {"S": "patient-1"}, "sk": {"N": "1"}},
                     UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"S": "changed"}})
     ddb.delete_item(TableName=ORDERS, Key={"pk": {"S": "patient-2"}, "sk": {"N": "2"}})
-    backup = ddb.create_backup(TableName=ORDERS, BackupName="before-upgrade")["BackupDetails"]["BackupArn"]
     bucket_dir.mkdir(parents=True)
     arn = ddb.describe_table(TableName=ORDERS)["Table"]["TableArn"]
     export = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket_dir.name)["ExportDescription"]
@@ -189,7 +191,13 @@ def _write_old_data(ddb, bucket_dir: Path) -> dict:
     while ddb.describe_export(ExportArn=export["ExportArn"])["ExportDescription"]["ExportStatus"] == "IN_PROGRESS":
         assert time.monotonic() < deadline, "the old release's export did not finish"
         time.sleep(0.3)
-    return {"backup": backup, "export": export["ExportArn"]}
+    # The export ran, so the background process (runner and sweeper) is up and its first
+    # sweep is behind it; the next is an hour away. This item expires during the upgrade.
+    expires = time.time() + EXPIRES_IN
+    expiring["expires"] = {"N": str(int(expires))}
+    ddb.put_item(TableName=ORDERS, Item=expiring)
+    backup = ddb.create_backup(TableName=ORDERS, BackupName="before-upgrade")["BackupDetails"]["BackupArn"]
+    return {"backup": backup, "export": export["ExportArn"], "expires": expires}
 
 
 def _paged(call, key: str, **kwargs) -> list:
@@ -203,18 +211,8 @@ def _paged(call, key: str, **kwargs) -> list:
 
 
 def _records(streams, stream_arn: str) -> list[dict]:
-    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-    records = []
-    for shard in shards:
-        it = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            page = streams.get_records(ShardIterator=it)
-            records += page["Records"]
-            if not page["Records"]:
-                break
-            it = page.get("NextShardIterator")
-    return records
+    assert len(streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]) == 1
+    return read_all(streams, stream_arn)
 
 
 def _observe(ddb, streams) -> dict:
@@ -333,6 +331,7 @@ def _check_the_rest(new: Release, client, streams, server: Server, admin: Key, r
     # New writes go on from the old stream's sequence, and TTL still removes expired items.
     client.put_item(TableName=ORDERS, Item={"pk": {"S": "patient-0"}, "sk": {"N": "100"}, "customer": {"S": "c9"},
                                             "amount": {"N": "1"}})
+    time.sleep(max(0.0, made["expires"] + 1 - time.time()))  # (long past, unless the machine is idle)
     sweep = new.manage("sweepttl")
     assert "deleted 1 expired items" in sweep.stdout
     assert "Item" not in client.get_item(TableName=ORDERS, Key={"pk": {"S": "patient-7"}, "sk": {"N": "39"}})

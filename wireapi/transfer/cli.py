@@ -21,7 +21,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from storage.backends.base import JobRecord
-from storage.management.progress import progress_bar
+from storage.management.progress import add_progress_option, progress_bar
 
 from .. import errors, shapes
 from ..dispatch import Request, handler_for
@@ -30,6 +30,14 @@ from . import jobs, runner
 
 WATCH_SECONDS = 0.5
 _DONE = ("COMPLETED", "FAILED")
+
+
+def add_job_options(parser: argparse.ArgumentParser, job: str) -> None:
+    """The options both commands end with: --client-token, --no-wait, --progress."""
+    parser.add_argument("--client-token", help="idempotency token (default: a new one each run)")
+    parser.add_argument("--no-wait", action="store_true",
+                        help=f"start the {job} and exit; a running server's job runner carries it out")
+    add_progress_option(parser)
 
 
 def read_request(path: str | None) -> dict[str, Any]:

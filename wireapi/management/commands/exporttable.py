@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from storage.management.progress import add_progress_option
 from wireapi.transfer import cli, jobs
 from wireapi.transfer.cli import read_request
 
@@ -36,10 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--export-format", help="DYNAMODB_JSON (default) or ION")
         parser.add_argument("--export-time", type=_epoch, metavar="TIME",
                             help="ISO 8601 time or epoch seconds inside the recovery window (default: now)")
-        parser.add_argument("--client-token", help="idempotency token (default: a new one each run)")
-        parser.add_argument("--no-wait", action="store_true",
-                            help="start the export and exit; a running server's job runner carries it out")
-        add_progress_option(parser)
+        cli.add_job_options(parser, "export")
 
     def handle(self, *args, **opts):
         data = _request(opts)

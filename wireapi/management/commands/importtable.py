@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from storage.management.progress import add_progress_option
 from wireapi.transfer import cli, jobs
 from wireapi.transfer.cli import key_attribute, read_request
 
@@ -40,10 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv-delimiter", help="CSV field delimiter (default ,)")
         parser.add_argument("--csv-header", metavar="A,B,...",
                             help="CSV column names, when the objects have no header row")
-        parser.add_argument("--client-token", help="idempotency token (default: a new one each run)")
-        parser.add_argument("--no-wait", action="store_true",
-                            help="start the import and exit; a running server's job runner carries it out")
-        add_progress_option(parser)
+        cli.add_job_options(parser, "import")
 
     def handle(self, *args, **opts):
         data = _request(opts)

@@ -38,7 +38,10 @@ def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     return dict(host=host, port=port, workers=workers, loop="uvloop", http=DeadlineHttpToolsProtocol,
                 lifespan="on", log_level="warning", access_log=False, server_header=False,
                 timeout_keep_alive=75, timeout_graceful_shutdown=settings.EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS,
-                limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False)
+                limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False,
+                # SIGHUP starts each new worker before stopping an old one; a worker takes
+                # seconds to import and settle, more on a loaded host (uvicorn's 5 s aborts the reload).
+                timeout_worker_healthcheck=30)
 
 
 def _serve_plaintext(host: str, port: int, parent_pid: int) -> None:
