@@ -112,7 +112,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
                        bool(data.get("ConsistentRead")), names, capacity.requested(data))
     forward = data.get("ScanIndexForward", True) is not False
-    backend = req.runtime.backend
+    backend = req.reader(plan.consistent)
     rng = key_range(kq)
     hash_bytes = encode_key_value(kq.hash_value)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -373,22 +374,24 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     if "TableClass" in data:
         desc["TableClassSummary"] = {"TableClass": data["TableClass"]}
         changed = True
-    backfills: list[tuple[int, str]] = []
+    index_changes = index_updates.IndexChanges()
     if data.get("GlobalSecondaryIndexUpdates"):
-        backfills = await index_updates.apply_updates(req, record, desc, data)
+        index_changes = await index_updates.apply_updates(req, record, desc, data)
         changed = True
     if not changed:
         raise errors.ValidationException(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
-    record.description = desc
-    if stream_change is not None:  # the table and its stream rows change together
-        await req.runtime.backend.save_table_and_stream(record, *stream_change, time.time())
-    else:
-        await req.runtime.backend.save_table(record)
+    # A copy: the cached record stays as it was if the save is refused as stale.
+    record = dataclasses.replace(record, description=desc)
+    new_stream, disable_streams = stream_change or (None, False)
+    # One transaction for the table, its index rows and its streams; refused (StaleSchema,
+    # and the request is redone) if the table changed since it was read here. A new
+    # index is backfilled by the background process (wireapi.backfill).
+    await req.runtime.backend.save_table(record, new_indexes=index_changes.create,
+                                         dropped_indexes=index_changes.drop, new_stream=new_stream,
+                                         disable_streams=disable_streams, now=time.time())
     req.runtime.catalog.changed()
-    for index_id, index_name in backfills:
-        index_updates.start_backfill(req.runtime, name, index_id, index_name)
     return {"TableDescription": await describe(req, record, stats=False)}
 
 

@@ -185,7 +185,7 @@ def decode_next_token(plan: SelectPlan, token: str | None) -> Any:
 # --- running it ------------------------------------------------------------------
 
 def _fetcher(req: Request, plan: SelectPlan) -> rc.Fetch:
-    backend = req.runtime.backend
+    backend = req.reader(plan.read.consistent)
     table, index = plan.read.table, plan.read.index
     fetch_base = rc.needs_base_items(index, None, plan.read.projection, plan.read.condition)
 
