@@ -254,8 +254,7 @@ async def _leading_keys(req: Any, check: Check) -> tuple[str, ...] | None:
             key_condition = legacy.key_condition_from_key_conditions(data["KeyConditions"])
         else:
             return None
-        kq = key_condition.for_schema((schema.hash_name, schema.hash_type),
-                                      (schema.range_name, schema.range_type) if schema.range_name else None)
+        kq = key_condition.for_key_schema(schema)
         text = _key_text(kq.hash_value)
         return (text,) if text is not None else ()
     hash_name = table.extra["schema"].hash_name

@@ -193,11 +193,10 @@ def condition_from_filter(conditions: dict, conditional_operator: str | None = N
 
 def key_condition_from_key_conditions(conditions: dict):
     """Legacy KeyConditions -> KeyCondition (call .for_schema with the table's keys)."""
-    from .keycond import KeyCondition
+    from .keycond import KeyCondition, check_condition_count
 
     checked = validate_conditions(conditions)
-    if len(checked) not in (1, 2):
-        raise ValidationException("Conditions can be of length 1 or 2 only")
+    check_condition_count(len(checked))
     return KeyCondition(checked)
 
 

@@ -14,6 +14,7 @@ from storage.backends import TableRecord
 from .. import errors, indexes
 from ..dispatch import Request
 from ..runtime import Runtime
+from .table_schema import MAX_GSIS, check_created_gsi, index_description, throughput
 
 log = logging.getLogger("extenddb.indexes")
 
@@ -29,10 +30,13 @@ _backfills: set[asyncio.Task] = set()
 def validate_updates(updates: list[dict[str, Any]]) -> None:
     names: set[str] = set()
     for update in updates:
-        if not any(update.get(k) for k in ("Update", "Create", "Delete")):
+        actions = sum(1 for k in ("Update", "Create", "Delete") if update.get(k))
+        if not actions:
             raise errors.ValidationException(
                 _INVALID + "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
                 "GlobalSecondaryIndexUpdate.Delete must not be null")
+        if actions > 1:
+            raise errors.ValidationException(errors.GSI_UPDATE_MORE_THAN_ONE_ACTION)
         name = next(update[k]["IndexName"] for k in ("Update", "Create", "Delete") if update.get(k))
         if name in names:
             raise errors.ValidationException(
@@ -47,8 +51,6 @@ def validate_updates(updates: list[dict[str, Any]]) -> None:
 async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                         data: dict[str, Any]) -> list[tuple[int, str]]:
     """Change `desc` for each update; return the (index id, name) pairs to backfill."""
-    from .tables import MAX_GSIS, _check_key_schema, _check_projection, _index_description, _throughput
-
     updates = data["GlobalSecondaryIndexUpdates"]
     validate_updates(updates)
     gsis = desc.setdefault("GlobalSecondaryIndexes", [])
@@ -62,15 +64,16 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             name = create["IndexName"]
             if name in by_name or name in {i["IndexName"] for i in desc.get("LocalSecondaryIndexes", [])}:
                 raise errors.ValidationException(f"{_INVALID}Index with name: {name} already exists")
+            requested = data.get("AttributeDefinitions") or []
             definitions = {d["AttributeName"]: d for d in desc["AttributeDefinitions"]}
-            for definition in data.get("AttributeDefinitions") or []:
+            for definition in requested:
                 known = definitions.get(definition["AttributeName"])
                 if known and known["AttributeType"] != definition["AttributeType"]:
                     raise errors.ValidationException(
                         _INVALID + "Cannot change the type of an attribute that is used by the table or "
                         f"an index: {definition['AttributeName']}")
                 definitions[definition["AttributeName"]] = definition
-            msg = _check_key_schema(create["KeySchema"], list(definitions)) or _check_projection(create)
+            msg = check_created_gsi(create, [d["AttributeName"] for d in requested])
             if msg:
                 raise errors.ValidationException(msg)
             if len(gsis) >= MAX_GSIS:
@@ -84,7 +87,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             for index in gsis + desc.get("LocalSecondaryIndexes", []) + [create]:
                 used.update(k["AttributeName"] for k in index["KeySchema"])
             desc["AttributeDefinitions"] = [d for n, d in definitions.items() if n in used]
-            entry = _index_description(record.name, create, global_index=True, pay_per_request=pay)
+            entry = index_description(record.name, create, global_index=True, pay_per_request=pay)
             entry["IndexStatus"] = "CREATING"
             entry["Backfilling"] = True
             gsis.append(entry)
@@ -108,7 +111,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                 raise errors.ValidationException(
                     _INVALID + f"ProvisionedThroughput should not be specified for index: {name} "
                     "when BillingMode is PAY_PER_REQUEST")
-            by_name[name]["ProvisionedThroughput"] = _throughput(change["ProvisionedThroughput"])
+            by_name[name]["ProvisionedThroughput"] = throughput(change["ProvisionedThroughput"])
     if not gsis:
         desc.pop("GlobalSecondaryIndexes")
     return to_backfill
@@ -134,6 +137,7 @@ async def _backfill(runtime: Runtime, table_name: str, index_id: int, index_name
         if record is None or spec is None:
             return  # table or index deleted meanwhile
         after = None
+        violations = 0
         while True:
             rows = await backend.scan(record.id, after, None, BACKFILL_PAGE)
             if not rows:
@@ -141,9 +145,16 @@ async def _backfill(runtime: Runtime, table_name: str, index_id: int, index_name
             async with backend.transaction() as txn:
                 for hash_key, range_key, _, _ in rows:
                     raw = await txn.get_item(record.id, hash_key, range_key)
-                    if raw is not None:
-                        await indexes.maintain(txn, [spec], hash_key, range_key, None, orjson.loads(raw))
+                    if raw is None:
+                        continue
+                    item = orjson.loads(raw)
+                    # An item violating the new key schema stays out of the index (DynamoDB's rule).
+                    violations += indexes.key_violation(spec, item)
+                    await indexes.maintain(txn, [spec], hash_key, range_key, None, item)
             after = (rows[-1][0], rows[-1][1])
+        if violations:
+            log.warning("backfill of index %s on %s left out %d item(s) violating its key schema "
+                        "(manage.py checkconsistency counts them)", index_name, table_name, violations)
         await backend.set_index_status(index_id, "ACTIVE")
         record = await runtime.catalog.get(table_name)
         if record is None:
