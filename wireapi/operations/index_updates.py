@@ -14,7 +14,7 @@ from storage.backends import TableRecord
 from .. import errors, indexes
 from ..dispatch import Request
 from ..runtime import Runtime
-from .table_schema import MAX_GSIS, check_created_gsi, index_description, throughput
+from .table_schema import MAX_GSIS, check_created_gsi, index_description, throughput_description
 
 log = logging.getLogger("extenddb.indexes")
 
@@ -111,7 +111,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                 raise errors.ValidationException(
                     _INVALID + f"ProvisionedThroughput should not be specified for index: {name} "
                     "when BillingMode is PAY_PER_REQUEST")
-            by_name[name]["ProvisionedThroughput"] = throughput(change["ProvisionedThroughput"])
+            by_name[name]["ProvisionedThroughput"] = throughput_description(change["ProvisionedThroughput"])
     if not gsis:
         desc.pop("GlobalSecondaryIndexes")
     return to_backfill

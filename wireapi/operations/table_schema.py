@@ -20,7 +20,7 @@ def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:{settings.EXTENDDB_REGION}:{settings.EXTENDDB_ACCOUNT_ID}:table/{name}"
 
 
-def throughput(spec: dict[str, Any] | None) -> dict[str, Any]:
+def throughput_description(spec: dict[str, Any] | None) -> dict[str, Any]:
     spec = spec or {}
     return {
         "NumberOfDecreasesToday": 0,
@@ -38,7 +38,8 @@ def index_description(table_name: str, index: dict, *, global_index: bool, pay_p
     }
     if global_index:
         out["IndexStatus"] = "ACTIVE"
-        out["ProvisionedThroughput"] = throughput(None if pay_per_request else index.get("ProvisionedThroughput"))
+        out["ProvisionedThroughput"] = throughput_description(
+            None if pay_per_request else index.get("ProvisionedThroughput"))
     return out
 
 

@@ -14,7 +14,7 @@ from . import index_updates
 from . import tags as tags_ops  # CreateTable's Tags, DeleteTable's tags
 
 from .table_schema import (MAX_GSIS, MAX_LSIS, check_gsi_key_schema, check_key_schema, check_projection,
-                           index_description, shape_problem, table_arn, throughput)
+                           index_description, shape_problem, table_arn, throughput_description)
 
 _INVALID = "One or more parameter values were invalid: "
 
@@ -163,7 +163,7 @@ def initial_description(data: dict[str, Any], created_at: float) -> dict[str, An
         "TableName": name,
         "KeySchema": data["KeySchema"],
         "CreationDateTime": created_at,
-        "ProvisionedThroughput": throughput(None if pay else data.get("ProvisionedThroughput")),
+        "ProvisionedThroughput": throughput_description(None if pay else data.get("ProvisionedThroughput")),
         "TableArn": table_arn(name),
         "TableId": str(uuid.uuid4()),
         "DeletionProtectionEnabled": bool(data.get("DeletionProtectionEnabled", False)),
@@ -275,7 +275,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             now = round(time.time(), 3)
             desc["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                           "LastUpdateToPayPerRequestDateTime": now}
-            desc["ProvisionedThroughput"] = throughput(None)
+            desc["ProvisionedThroughput"] = throughput_description(None)
             changed = True
     elif billing == "PROVISIONED" or throughput:
         if (billing == "PROVISIONED" or current_billing == "PAY_PER_REQUEST") and not throughput:
@@ -298,7 +298,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
                     f"{old['WriteCapacityUnits']}. Requested WriteCapacityUnits: {throughput['WriteCapacityUnits']}. "
                     "Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
                     "higher limits.")
-            desc["ProvisionedThroughput"] = throughput(throughput)
+            desc["ProvisionedThroughput"] = throughput_description(throughput)
             desc.pop("BillingModeSummary", None)
             desc["BillingModeSummary"] = {"BillingMode": "PROVISIONED"}
             changed = True
