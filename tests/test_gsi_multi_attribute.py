@@ -9,20 +9,17 @@ conformance suites) the test pins it; the others are the texts in
 wireapi/errors.py marked "ours"."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from .server import manage
+from .test_clients import run_node
 
-JS_DIR = Path(__file__).resolve().parent / "js"
 S = lambda v: {"S": v}  # noqa: E731
 N = lambda v: {"N": str(v)}  # noqa: E731
 
@@ -449,12 +446,4 @@ def test_backfill_with_concurrent_writes_and_violations(ddb, hash_table):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_javascript_sdk(server, key):
-    if not (JS_DIR / "node_modules").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
-    env = dict(os.environ, ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=key.access_key_id,
-               AWS_SECRET_ACCESS_KEY=key.secret_access_key, NODE_EXTRA_CA_CERTS=server.ca_bundle,
-               TABLE=f"js-{uuid.uuid4().hex[:8]}")
-    out = subprocess.run(["node", "multi_attribute_gsi.mjs"], cwd=JS_DIR, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "js multi-attribute gsi ok" in out.stdout
+    assert "js multi-attribute gsi ok" in run_node(server, key, "multi_attribute_gsi.mjs")

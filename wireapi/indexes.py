@@ -78,33 +78,36 @@ def check_index_keys(specs: list[IndexSpec], item: dict[str, Any]) -> None:
 def _part(value: dict | None, key_type: str, limit: int) -> bytes | None:
     """One key attribute's encoding, or None when the item cannot be in the index
     by it: missing, of another type, empty, or over the key size limit (the
-    index key violations DynamoDB's backfill skips)."""
+    index key violations DynamoDB's backfill skips; limit 0: no size checks)."""
     if value is None or key_type not in value:
         return None
     encoded = encode_key_value(value)
-    if key_type != "N" and not 0 < len(encoded) <= limit:
+    if limit and key_type != "N" and not 0 < len(encoded) <= limit:
         return None
     return encoded
 
 
-def index_key(spec: IndexSpec, item: dict[str, Any] | None) -> tuple[bytes, bytes] | None:
-    """The item's (index hash, index range) in this index, or None when it is not in it (sparse)."""
+def index_key(spec: IndexSpec, item: dict[str, Any] | None, strict: bool = True) -> tuple[bytes, bytes] | None:
+    """The item's (index hash, index range) in this index, or None when it is not in it (sparse).
+    strict=False also keys an item whose values break the size rules (entries an
+    older version may have written, so that they are still removed)."""
     if item is None:
         return None
     schema = spec.schema
+    hash_limit, range_limit = (MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES) if strict else (0, 0)
     if not schema.composite:  # today's encoding: the plain value bytes
-        hash_bytes = _part(item.get(schema.hash_name), schema.hash_type, MAX_HASH_KEY_BYTES)
+        hash_bytes = _part(item.get(schema.hash_name), schema.hash_type, hash_limit)
         if hash_bytes is None:
             return None
         range_bytes = b""
         if schema.range_name is not None:
-            found = _part(item.get(schema.range_name), schema.range_type or "", MAX_RANGE_KEY_BYTES)
+            found = _part(item.get(schema.range_name), schema.range_type or "", range_limit)
             if found is None:
                 return None
             range_bytes = found
         return hash_bytes, range_bytes
     encoded: list[bytes] = []
-    for parts, limit in ((schema.hash_parts, MAX_HASH_KEY_BYTES), (schema.range_parts, MAX_RANGE_KEY_BYTES)):
+    for parts, limit in ((schema.hash_parts, hash_limit), (schema.range_parts, range_limit)):
         out = b""
         for name, key_type in parts:
             found = _part(item.get(name), key_type, limit)
@@ -134,7 +137,7 @@ async def maintain(txn: Transaction, specs: list[IndexSpec], pk: bytes, sk: byte
     for spec in specs:
         if not spec.writable:
             continue
-        old_key, new_key = index_key(spec, old), index_key(spec, new)
+        old_key, new_key = index_key(spec, old, strict=False), index_key(spec, new)
         if old_key is not None and old_key != new_key:
             await txn.delete_index_entry(spec.id, old_key[0], old_key[1], pk, sk)
         if new_key is not None:
