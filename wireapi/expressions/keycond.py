@@ -1,4 +1,5 @@
-"""KeyConditionExpression (and legacy KeyConditions) for Query.
+"""KeyConditionExpression (and legacy KeyConditions) for Query. Depends on
+legacy.py for the comparisons both share; legacy.py does not import this.
 
 Three stages, as DynamoDB: the text is parsed and checked like any condition;
 its shape is reduced to at most one ComparisonOperator per attribute (request
@@ -15,6 +16,7 @@ from wireapi.keys import KeySchema
 from .ast import And, Between, Compare, Condition, Func, In, Literal, Not, Or, Path
 from .attributes import ExpressionAttributes
 from .conditions import parse_condition
+from .legacy import check_condition_args, compare_legacy, validate_conditions
 
 _OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -48,8 +50,6 @@ class KeyQuery:
             return True
         if value is None:
             return False
-        from .legacy import compare_legacy
-
         return compare_legacy(self.range_operator, value, list(self.range_values))
 
     def matches_start(self, start: dict) -> bool:
@@ -197,8 +197,6 @@ def _reduce(expr: Condition, found: dict[str, tuple[str, tuple[dict, ...]]]) -> 
 
 def validate_key_conditions(conditions: dict[str, tuple[str, tuple[dict, ...]]]) -> None:
     """The checks DynamoDB shares with legacy KeyConditions."""
-    from .legacy import check_condition_args
-
     for operator, values in conditions.values():
         check_condition_args(operator, list(values))
     check_condition_count(len(conditions))
@@ -225,3 +223,10 @@ def parse_key_condition(text: str, attrs: ExpressionAttributes,
     if hash_key is None:
         return condition
     return condition.for_schema(hash_key, range_key)
+
+
+def key_condition_from_key_conditions(conditions: dict) -> KeyCondition:
+    """Legacy KeyConditions -> KeyCondition (then .for_key_schema with the table's or index's keys)."""
+    checked = validate_conditions(conditions)
+    check_condition_count(len(checked))
+    return KeyCondition(checked)

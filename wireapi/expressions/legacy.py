@@ -191,15 +191,6 @@ def condition_from_filter(conditions: dict, conditional_operator: str | None = N
                            conditional_operator or "AND")
 
 
-def key_condition_from_key_conditions(conditions: dict):
-    """Legacy KeyConditions -> KeyCondition (call .for_schema with the table's keys)."""
-    from .keycond import KeyCondition, check_condition_count
-
-    checked = validate_conditions(conditions)
-    check_condition_count(len(checked))
-    return KeyCondition(checked)
-
-
 # --- AttributeUpdates / AttributesToGet ---------------------------------------
 
 def update_from_attribute_updates(attribute_updates: dict) -> UpdatePlan:

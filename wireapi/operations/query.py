@@ -111,7 +111,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     exprs = expressions.compile_expressions(data)
     key_condition = exprs.key_condition
     if key_condition is None:
-        key_condition = legacy.key_condition_from_key_conditions(data["KeyConditions"])
+        key_condition = expressions.key_condition_from_key_conditions(data["KeyConditions"])
     condition = exprs.filter or condition
     projection = exprs.projection or projection
 
