@@ -60,7 +60,7 @@ async def backfill(runtime: Runtime, table_name: str, index_id: int, index_name:
     backend = runtime.backend
     log.info("backfill of index %s on %s started", index_name, table_name)
     after: tuple[bytes, bytes] | None = None
-    done = 0
+    done = violations = 0
     while True:
         record, spec = await _spec(runtime, table_name, index_id)
         if record is None or spec is None:
@@ -69,23 +69,33 @@ async def backfill(runtime: Runtime, table_name: str, index_id: int, index_name:
         if not rows:
             break
         try:
-            await _index_page(runtime, record.id, record.version, spec, rows)
+            violations += await _index_page(runtime, record.id, record.version, spec, rows)
         except StaleSchema:
             runtime.catalog.invalidate()
             continue  # the same page again, on the table as it is now
         after = (bytes(rows[-1][0]), bytes(rows[-1][1]))
         done += len(rows)
         await asyncio.sleep(0)  # let the other background tasks run between pages
+    if violations:
+        log.warning("backfill of index %s on %s left out %d item(s) violating its key schema "
+                    "(manage.py checkconsistency counts them)", index_name, table_name, violations)
     await _activate(runtime, table_name, index_id, index_name)
     log.info("backfill of index %s on %s done: %d items read", index_name, table_name, done)
 
 
-async def _index_page(runtime: Runtime, table_id: int, version: int, spec: IndexSpec, rows: list) -> None:
+async def _index_page(runtime: Runtime, table_id: int, version: int, spec: IndexSpec, rows: list) -> int:
+    """Index one page of items; returns how many were left out for violating the key schema."""
+    violations = 0
     async with runtime.backend.transaction() as txn:
         for hash_key, range_key, _, _ in rows:
             raw = await txn.get_item(table_id, hash_key, range_key, version)
-            if raw is not None:
-                await indexes.maintain(txn, [spec], hash_key, range_key, None, orjson.loads(raw))
+            if raw is None:
+                continue
+            item = orjson.loads(raw)
+            # An item violating the new key schema stays out of the index (DynamoDB's rule).
+            violations += indexes.key_violation(spec, item)
+            await indexes.maintain(txn, [spec], hash_key, range_key, None, item)
+    return violations
 
 
 async def _activate(runtime: Runtime, table_name: str, index_id: int, index_name: str) -> None:

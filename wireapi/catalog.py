@@ -15,20 +15,7 @@ from storage.backends import StorageBackend, TableRecord
 from storage.generation import Generation
 
 from .indexes import build_specs
-from .keys import KeySchema
-
-
-def key_schema(description: dict) -> KeySchema:
-    types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
-    hash_name = range_name = None
-    for element in description["KeySchema"]:
-        if element["KeyType"] == "HASH":
-            hash_name = element["AttributeName"]
-        else:
-            range_name = element["AttributeName"]
-    assert hash_name is not None
-    return KeySchema(hash_name, types[hash_name], range_name,
-                     types[range_name] if range_name else None)
+from .key_schemas import key_schema
 
 
 class Catalog:

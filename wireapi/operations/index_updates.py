@@ -10,6 +10,7 @@ from storage.backends import TableRecord
 
 from .. import errors
 from ..dispatch import Request
+from .table_schema import MAX_GSIS, check_created_gsi, index_description, throughput_description
 
 _INVALID = "One or more parameter values were invalid: "
 
@@ -26,10 +27,13 @@ class IndexChanges:
 def validate_updates(updates: list[dict[str, Any]]) -> None:
     names: set[str] = set()
     for update in updates:
-        if not any(update.get(k) for k in ("Update", "Create", "Delete")):
+        actions = sum(1 for k in ("Update", "Create", "Delete") if update.get(k))
+        if not actions:
             raise errors.ValidationException(
                 _INVALID + "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
                 "GlobalSecondaryIndexUpdate.Delete must not be null")
+        if actions > 1:
+            raise errors.ValidationException(errors.GSI_UPDATE_MORE_THAN_ONE_ACTION)
         name = next(update[k]["IndexName"] for k in ("Update", "Create", "Delete") if update.get(k))
         if name in names:
             raise errors.ValidationException(
@@ -44,8 +48,6 @@ def validate_updates(updates: list[dict[str, Any]]) -> None:
 async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                         data: dict[str, Any]) -> IndexChanges:
     """Change `desc` for each update; return the index rows to create and to drop."""
-    from .tables import MAX_GSIS, _check_key_schema, _check_projection, _index_description, _throughput
-
     updates = data["GlobalSecondaryIndexUpdates"]
     validate_updates(updates)
     gsis = desc.setdefault("GlobalSecondaryIndexes", [])
@@ -58,15 +60,16 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             name = create["IndexName"]
             if name in by_name or name in {i["IndexName"] for i in desc.get("LocalSecondaryIndexes", [])}:
                 raise errors.ValidationException(f"{_INVALID}Index with name: {name} already exists")
+            requested = data.get("AttributeDefinitions") or []
             definitions = {d["AttributeName"]: d for d in desc["AttributeDefinitions"]}
-            for definition in data.get("AttributeDefinitions") or []:
+            for definition in requested:
                 known = definitions.get(definition["AttributeName"])
                 if known and known["AttributeType"] != definition["AttributeType"]:
                     raise errors.ValidationException(
                         _INVALID + "Cannot change the type of an attribute that is used by the table or "
                         f"an index: {definition['AttributeName']}")
                 definitions[definition["AttributeName"]] = definition
-            msg = _check_key_schema(create["KeySchema"], list(definitions)) or _check_projection(create)
+            msg = check_created_gsi(create, [d["AttributeName"] for d in requested])
             if msg:
                 raise errors.ValidationException(msg)
             if len(gsis) >= MAX_GSIS:
@@ -80,7 +83,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             for index in gsis + desc.get("LocalSecondaryIndexes", []) + [create]:
                 used.update(k["AttributeName"] for k in index["KeySchema"])
             desc["AttributeDefinitions"] = [d for n, d in definitions.items() if n in used]
-            entry = _index_description(record.name, create, global_index=True, pay_per_request=pay)
+            entry = index_description(record.name, create, global_index=True, pay_per_request=pay)
             entry["IndexStatus"] = "CREATING"
             entry["Backfilling"] = True
             gsis.append(entry)
@@ -103,7 +106,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                 raise errors.ValidationException(
                     _INVALID + f"ProvisionedThroughput should not be specified for index: {name} "
                     "when BillingMode is PAY_PER_REQUEST")
-            by_name[name]["ProvisionedThroughput"] = _throughput(change["ProvisionedThroughput"])
+            by_name[name]["ProvisionedThroughput"] = throughput_description(change["ProvisionedThroughput"])
     if not gsis:
         desc.pop("GlobalSecondaryIndexes")
     return changes
