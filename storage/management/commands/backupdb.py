@@ -65,8 +65,8 @@ class Command(BaseCommand):
 def _sqlite_backup(source: str, target: Path, opts: dict) -> None:
     conn = sqlite3.connect(source, timeout=30)
     try:
-        pages, free, page_size = (conn.execute(f"PRAGMA {p}").fetchone()[0]
-                                  for p in ("page_count", "freelist_count", "page_size"))
+        pages, free, page_size = (conn.execute(pragma).fetchone()[0]
+                                  for pragma in ("PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size"))
         with progress_bar(opts, total=(pages - free) * page_size, unit="B", desc="backup") as bar:
             def watch() -> int:
                 bar.update(max(0, target.stat().st_size - bar.n))
