@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,14 +109,21 @@ def site_ca(tmp_path):
     return SiteCA(tmp_path)
 
 
-def test_site_ca_chain_leaf_first(site_ca, tmp_path):
-    """Clients that trust only the site's root CA accept the server: it sends the intermediate."""
+@contextmanager
+def _served_with_site_ca(site_ca: SiteCA, tmp_path: Path, workers: int):
+    """A deployment serving a certificate of the site CA: (chain, key, first leaf, server, access key)."""
     chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
     leaf = site_ca.issue(chain, key)
     with harness.deployment() as dep:
         access = dep.create_key()
-        server = _start(dep, _signed_by(site_ca.root_pem), "--cert", str(chain), "--key", str(key), workers=1)
+        server = _start(dep, _signed_by(site_ca.root_pem), "--cert", str(chain), "--key", str(key), workers=workers)
         server.ca_bundle = str(site_ca.root_pem)
+        yield chain, key, leaf, server, access
+
+
+def test_site_ca_chain_leaf_first(site_ca, tmp_path):
+    """Clients that trust only the site's root CA accept the server: it sends the intermediate."""
+    with _served_with_site_ca(site_ca, tmp_path, workers=1) as (_, _, leaf, server, access):
         assert "TableNames" in harness.client(server, access).list_tables()
         assert _served_serial(server.port, str(site_ca.root_pem)) == leaf.serial_number
 
@@ -147,12 +155,7 @@ def test_a_new_host_gets_a_new_self_signed_certificate():
 
 
 def test_sighup_renews_the_certificate_while_clients_keep_working(site_ca, tmp_path):
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    first = site_ca.issue(chain, key)
-    with harness.deployment() as dep:
-        access = dep.create_key()
-        server = _start(dep, _signed_by(site_ca.root_pem), "--cert", str(chain), "--key", str(key), workers=2)
-        server.ca_bundle = str(site_ca.root_pem)
+    with _served_with_site_ca(site_ca, tmp_path, workers=2) as (chain, key, first, server, access):
         # The SDKs' standard retry mode (3 attempts), as applications run them.
         client = harness.client(server, access, retries=3)
         client.create_table(TableName="renewal", BillingMode="PAY_PER_REQUEST",
