@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import random
+import time
 import zlib
 from datetime import datetime, timezone
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from . import audit, background, authz, errors, shapes, sigv4
+from . import audit, background, authz, errors, observe, shapes, sigv4
 from .dispatch import SERVICES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
@@ -91,19 +92,21 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 await get_runtime().backend.open()
             except Exception as exc:  # the database may come up later; requests retry
                 log.warning("storage not reachable at startup: %s", exc)
-            _settle_heap()
+            settle_heap()
+            observe.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             try:
                 await audit.flush()  # the last second of the access log
             except Exception as exc:
                 log.warning("access log not flushed at shutdown: %s", exc)
+            observe.stop()
             await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def _settle_heap() -> None:
+def settle_heap() -> None:
     """Load what every request needs (the first request no longer pays for the
     imports), then hide the startup heap from the cyclic collector.
 
@@ -135,6 +138,7 @@ async def application(scope: dict, receive: Any, send: Any) -> None:
         # Overloaded: answer at once, in DynamoDB's shape, rather than queue without bound.
         exc = errors.ServiceUnavailable()
         await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        observe.shed()
         return
     _inflight += 1
     try:
@@ -159,6 +163,7 @@ def _max_inflight() -> int:
 
 async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[bytes, bytes],
                          content_type: bytes, reply_type: bytes, rid: str) -> None:
+    started = time.perf_counter()
     body = await _read_body(receive)
     if body is None:
         exc: errors.DynamoDBError = errors.RequestTooLarge()
@@ -178,6 +183,7 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
     await _respond(send, status, payload, reply_type, rid)
     audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome)
+    observe.request(scope, rid, seen, outcome, status, started, len(body), len(payload))
 
 
 class _Seen:

@@ -126,6 +126,10 @@ class StorageBackend(abc.ABC):
     async def close(self) -> None:  # noqa: B027
         pass
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """psycopg_pool's get_stats() of each connection pool, by pool name (none by default)."""
+        return {}
+
     # --- tables ------------------------------------------------------------
     @abc.abstractmethod
     async def load_table(self, name: str) -> TableRecord | None: ...

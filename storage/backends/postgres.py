@@ -130,6 +130,9 @@ class PostgresBackend(StorageBackend):
             await self._pool.close()
             self._opened = False
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        return {"primary": self._pool.get_stats()} if self._opened else {}
+
     async def _one(self, statement: str, params: tuple) -> tuple | None:
         await self.open()
         async with self._pool.connection() as conn:
