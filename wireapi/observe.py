@@ -1,6 +1,7 @@
 """What each answered request leaves for operators: its metrics and, when
-EXTENDDB_REQUEST_LOG is on, one log line (extenddb_site.logs formats it as
-JSON or text). Called once per request by wireapi.app, after the answer went out.
+EXTENDDB_REQUEST_LOG is on (and the level lets INFO through), one log line
+(extenddb_site.logs.request_lines: JSON or text, like every other line).
+Called once per request by wireapi.app, after the answer went out.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from extenddb_site import metrics
+from extenddb_site import logs, metrics
 
 request_log = logging.getLogger("extenddb.request")
 _log_requests: bool | None = None
@@ -19,6 +20,7 @@ _log_requests: bool | None = None
 def start() -> None:
     """In each worker at startup: the gauges sampled at every flush, and the flush task."""
     metrics.add_sampler(_sample_worker)
+    metrics.add_sampler(logs.request_lines.flush)
     metrics.families()
     metrics.flush()
     metrics.start_flushing()
@@ -26,6 +28,7 @@ def start() -> None:
 
 def stop() -> None:
     metrics.stop()
+    logs.request_lines.flush()
 
 
 def request(scope: dict, request_id: str, seen: Any, outcome: str, status: int, started: float,
@@ -36,10 +39,10 @@ def request(scope: dict, request_id: str, seen: Any, outcome: str, status: int, 
     try:
         metrics.record_request(seen.operation, seen.table_name, outcome, seconds, received, sent)
         if _log_requests is None:
-            _log_requests = bool(settings.EXTENDDB_REQUEST_LOG)
+            _log_requests = bool(settings.EXTENDDB_REQUEST_LOG) and request_log.isEnabledFor(logging.INFO)
         if _log_requests:
             client = scope.get("client")
-            request_log.info("%s %s %s", seen.operation or "-", seen.table_name or "-", outcome, extra={
+            logs.request_lines.add(f"{seen.operation or '-'} {seen.table_name or '-'} {outcome}", {
                 "request_id": request_id, "principal": seen.principal, "access_key_id": seen.access_key_id,
                 "operation": seen.operation, "table": seen.table_name, "outcome": outcome, "status": status,
                 "latency_ms": round(seconds * 1000, 3), "bytes_in": received, "bytes_out": sent,
