@@ -98,6 +98,8 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
             "django": {**handler, "level": level},
             "django.server": {**handler, "level": level},
             "py.warnings": {**handler, "level": "WARNING"},
+            # psycopg_pool logs every connection checkout at INFO: two lines a request.
+            "psycopg": {**handler, "level": "WARNING"},
             # uvicorn's start-up chatter stays out (as before); its warnings and errors stay in.
             "uvicorn": {**handler, "level": "WARNING"},
             "uvicorn.error": {**handler, "level": "WARNING"},

@@ -290,6 +290,7 @@ def test_json_logs_parse_line_by_line_under_traffic(tmp_path):
         missing = next(e for e in served if e["table"] == "no-such-table")
         assert missing["outcome"] == "ResourceNotFoundException" and missing["status"] == 400
         assert any(e["logger"] == "django.request" and "Not Found" in e["message"] for e in entries)
+        assert not [e for e in entries if e["logger"].startswith("psycopg")]  # no line per connection checkout
         ttl = [e for e in entries if e.get("job") == "ttl-sweep" and e.get("event") == "end"]
         assert any(e.get("deleted") == 1 for e in ttl)
         for kind in ("restore", "export"):
