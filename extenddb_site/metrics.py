@@ -23,8 +23,9 @@ adds no series.
 
 Hooks for other modules: record_request (wireapi.app, after each response),
 throttled (capacity enforcement), consumed (consumed capacity units),
-job_started/job_finished (background jobs, via extenddb_site.jobs),
-set_replica_lag (read replicas), add_sampler (a gauge read at each flush).
+job_started/job_finished (background jobs, via extenddb_site.joblog),
+add_sampler (gauges read at each flush: in flight, pools and replica lag in
+wireapi.observe).
 """
 from __future__ import annotations
 
@@ -226,11 +227,6 @@ def consumed(table: str, read_units: float = 0.0, write_units: float = 0.0) -> N
         _read_units[label] = _read_units.get(label, 0.0) + read_units
     if write_units:
         _write_units[label] = _write_units.get(label, 0.0) + write_units
-
-
-def set_replica_lag(replica: str, seconds: float) -> None:
-    """How far a read replica is behind (the replica monitor calls this; rare, written at once)."""
-    families().replica_lag.labels(replica).set(seconds)
 
 
 def add_sampler(sample: Callable[[], None]) -> None:

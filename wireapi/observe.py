@@ -72,6 +72,8 @@ def _sample_worker() -> None:
         _dropped_seen[0] = dropped
     if _runtime is None:
         return
+    for replica, lag in _runtime.backend.replica_lags().items():
+        f.replica_lag.labels(replica).set(lag)
     for pool, stats in _runtime.backend.pool_stats().items():
         size, idle = stats.get("pool_size", 0), stats.get("pool_available", 0)
         f.pool_connections.labels(pool, "in_use").set(size - idle)

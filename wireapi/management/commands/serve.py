@@ -25,6 +25,7 @@ from extenddb_site import logs, metrics
 from extenddb_site.http_timeouts import DeadlineHttpToolsProtocol
 from extenddb_site.tls import ensure_self_signed
 from extenddb_site.version import __version__
+from storage.generation import SingleHostError, claim_single_host
 from wireapi import background
 
 APP = "extenddb_site.asgi:application"
@@ -108,6 +109,12 @@ class Command(BaseCommand):
         plain_sock = None
         if opts["plaintext_port"] is not None:
             plain_sock = listen(opts["plaintext_host"], opts["plaintext_port"], "http")
+        db = settings.DATABASES["default"]
+        if db["ENGINE"].endswith("sqlite3"):
+            try:
+                claim_single_host(db["NAME"])
+            except SingleHostError as exc:
+                raise CommandError(str(exc)) from None
         if opts["init"]:
             self.initialise()
         if opts["cert"]:
@@ -142,8 +149,8 @@ class Command(BaseCommand):
                 self.say(f"Plaintext endpoint (loopback only): http://{opts['plaintext_host']}:"
                          f"{opts['plaintext_port']}")
             if background.BACKGROUND_TASKS and not opts["no_background"]:
-                # TTL sweeping and import/export jobs run once per server, not once per worker.
-                fork_process(background.run, os.getpid())
+                # Background work runs in one process per server; each task on one server of the cluster.
+                fork_process(background.run, os.getpid(), port)
             self.say(f"Endpoint: https://{host}:{port}  ({workers} workers, ExtendDB {__version__})",
                      endpoint=f"https://{host}:{port}", workers=workers, version=__version__)
 
