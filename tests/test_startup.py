@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -18,19 +17,12 @@ import pytest
 from extenddb_site.version import __version__
 
 from .reliability import harness
-from .server import ROOT, free_port
+from .server import ROOT, free_port, root_answer
 
 
 def _answers_once(port: int, ca: str) -> bytes:
     """One attempt (no retry): connect, GET /, read the answer."""
-    context = ssl.create_default_context(cafile=ca)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-            tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            data = b""
-            while chunk := tls.recv(4096):
-                data += chunk
-            return data
+    return root_answer(port, ca, timeout=10)
 
 
 def _start(cmd: list[str], env: dict) -> subprocess.Popen:
