@@ -306,8 +306,10 @@ def test_text_logs_leave_requests_out_by_default():
         ddb = harness.client(srv, key)
         ddb.list_tables()
         get(srv, "/no-such-page")
+        log = Path(srv.log_path)
+        # The port answers a moment before `serve` has seen every worker start and printed the line.
+        assert wait_for(lambda: "Endpoint: https://" in log.read_text()), log.read_text()
         srv.stop()
-        text = Path(srv.log_path).read_text()
-        assert "Endpoint: https://" in text
+        text = log.read_text()
         assert re.search(r"^\S+Z WARNING django.request Not Found: /no-such-page", text, re.M), text
         assert "extenddb.request" not in text
