@@ -272,3 +272,12 @@ def test_registry_lists_both_servers_and_one_runs_each_task(pair):
         time.sleep(0.5)
     assert {r["port"] for r in alive} == {a.port, b.port}
     assert len(set(leads)) == len(leads), "a task runs on two servers"
+
+
+def test_neither_server_logged_an_error(pair):
+    """Nothing failed on either server meanwhile, the background tasks' start included
+    (two of them used to open the pool at once and one died of it)."""
+    dep, key, a, b = pair
+    for server in (a, b):
+        text = server.log_path.read_text()
+        assert "Traceback" not in text and "failed" not in text, text[-4000:]
