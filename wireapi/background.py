@@ -20,6 +20,7 @@ BACKGROUND_TASKS: tuple[str, ...] = (
     "wireapi.ttl_sweeper:run_forever",
     "wireapi.transfer.runner:run_jobs",
     "wireapi.audit:purge_forever",
+    "wireapi.pitr_retention:run_forever",
 )
 
 RESTART_PAUSE_SECONDS = 5.0

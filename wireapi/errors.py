@@ -176,6 +176,15 @@ class ContinuousBackupsUnavailable(DynamoDBError):
     type_name = _DDB + "ContinuousBackupsUnavailableException"
 
 
+class InvalidRestoreTime(DynamoDBError):
+    """The text is the exception's documentation in the service model; DynamoDB's own
+    message is not published."""
+
+    type_name = _DDB + "InvalidRestoreTimeException"
+    default_message = ("RestoreDateTime must be between EarliestRestorableDateTime and "
+                       "LatestRestorableDateTime.")
+
+
 # --- DynamoDB Streams -----------------------------------------------------------
 
 class ExpiredIterator(DynamoDBError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from functools import cache
@@ -22,8 +22,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from . import sql
 from .coalesce import Coalescer
-from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, IndexRecord,
-                   IndexRow, IndexScanRow, JobRecord, KeyRange, NewStream, QueryRow, RestoreSession, ScanRow,
+from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, HistoryChange,
+                   HistoryRow, IndexRecord, IndexRow, IndexScanRow, JobRecord, KeyRange, NewStream,
+                   PitrSourceRecord, QueryRow, RestoreSession, ScanRow,
                    Snapshot, StorageBackend, StreamInfo, StreamRecordRow, TableExists, TableRecord,
                    Transaction, WriteConflict)
 
@@ -171,12 +172,22 @@ class PostgresBackend(StorageBackend):
             cur = await conn.execute(statement, params)
             return await cur.fetchall()
 
-    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None,
+                         system_backup: tuple[str, str] | None = None) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(sql.DETACH_TABLE_STREAMS, (now if now is not None else time.time(), table_id))
+            now = now if now is not None else time.time()
+            await conn.execute(sql.DETACH_TABLE_STREAMS, (now, table_id))
             if table_arn is not None:
                 await conn.execute(sql.DELETE_TAGS, (table_arn,))
+            if system_backup is not None:
+                cur = await conn.execute(sql.INSERT_SYSTEM_BACKUP, (*system_backup, table_arn, now, table_id,
+                                                                    table_id))
+                row = await cur.fetchone()
+                if row is not None:
+                    await conn.execute(sql.COPY_ITEMS_TO_BACKUP, (row[0], table_id))
+                    await conn.execute(sql.FINISH_BACKUP, (row[0], row[0], row[0]))
+            await conn.execute(sql.DETACH_PITR_SOURCES, (now, table_id, table_id))
             for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 await conn.execute(statement, (table_id,))
@@ -311,7 +322,9 @@ class PostgresBackend(StorageBackend):
     async def transaction(self) -> AsyncIterator[Transaction]:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
-            yield PostgresTransaction(conn)
+            txn = PostgresTransaction(conn)
+            yield txn
+            await _flush_history(conn, txn)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Snapshot]:
@@ -382,7 +395,7 @@ class PostgresBackend(StorageBackend):
     @staticmethod
     def _backup(row: tuple) -> BackupRecord:
         return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
-                            int(row[8]), row[9])
+                            int(row[8]), row[9], row[10])
 
     async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
                             created_at: float) -> BackupRecord | None:
@@ -403,9 +416,10 @@ class PostgresBackend(StorageBackend):
         return self._backup(row) if row else None
 
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
-                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+                           after: tuple[float, str] | None, limit: int,
+                           types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
         statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None)
+                                     after is not None, types)
         params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
         return [self._backup(r) for r in await self._all(statement, params)]
 
@@ -492,6 +506,137 @@ class PostgresBackend(StorageBackend):
                     break
                 yield rows
                 after = (bytes(rows[-1][0]), bytes(rows[-1][1]))
+
+    # --- point-in-time recovery (wireapi.pitr) ----------------------------------
+    async def clock(self) -> float:
+        row = await self._one(_CLOCK, ())
+        assert row is not None
+        return float(row[0])
+
+    @staticmethod
+    def _source(row: tuple | None) -> PitrSourceRecord | None:
+        if row is None:
+            return None
+        return PitrSourceRecord(row[0], row[1], row[2], row[3], row[4], float(row[5]), int(row[6]),
+                                None if row[7] is None else float(row[7]), row[8], float(row[9]))
+
+    async def enable_pitr(self, record: TableRecord, recovery_days: int,
+                          describe: Callable[[int, float], dict[str, Any]]) -> PitrSourceRecord:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            # The table row first: its lock orders this against other table changes.
+            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+            now = float((await (await conn.execute(_CLOCK)).fetchone())[0])
+            cur = await conn.execute(sql.INSERT_PITR_SOURCE, (
+                record.id, record.name, record.description["TableArn"], record.description["TableId"], now,
+                recovery_days))
+            source_id = (await cur.fetchone())[0]
+            await conn.execute(sql.COPY_ITEMS_TO_HISTORY, (source_id, now, record.id))
+            record.description = describe(source_id, now)
+            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+            cur = await conn.execute(sql.LOAD_PITR_SOURCE, (source_id,))
+            return self._source(await cur.fetchone())  # type: ignore[return-value]
+
+    async def update_pitr(self, record: TableRecord, source_id: int, recovery_days: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.SET_PITR_RECOVERY_DAYS, (recovery_days, source_id))
+            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+
+    async def disable_pitr(self, record: TableRecord, source_id: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+            await conn.execute(sql.DELETE_SOURCE_HISTORY, (source_id,))
+            await conn.execute(sql.DELETE_PITR_SOURCE, (source_id,))
+
+    async def load_pitr_source(self, source_id: int | None = None, table_id: int | None = None,
+                               deleted_name: str | None = None) -> PitrSourceRecord | None:
+        if source_id is not None:
+            return self._source(await self._one(sql.LOAD_PITR_SOURCE, (source_id,)))
+        if table_id is not None:
+            return self._source(await self._one(sql.LIVE_PITR_SOURCE, (table_id,)))
+        return self._source(await self._one(sql.DELETED_PITR_SOURCES, (deleted_name,)))
+
+    async def list_pitr_sources(self) -> list[PitrSourceRecord]:
+        return [self._source(r) for r in await self._all(sql.ALL_PITR_SOURCES, ())]  # type: ignore[misc]
+
+    async def history_barrier(self, source_id: int) -> None:
+        # Writers hold the source's lock shared from before their stamp until their commit.
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.PG_HISTORY_BARRIER, (sql.PG_PITR_LOCK_CLASS, source_id))
+
+    async def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            after: tuple[bytes, bytes] | None = None
+            while True:
+                cur = await conn.execute(sql.history_as_of(after is not None),
+                                         (source_id, as_of, *(after or ()), as_of, page_size))
+                rows = [(bytes(r[0]), bytes(r[1]), None if r[2] is None else bytes(r[2]), r[3])
+                        for r in await cur.fetchall()]
+                if not rows:
+                    break
+                yield rows
+                after = (rows[-1][0], rows[-1][1])
+
+    async def history_change_pages(self, source_id: int, since: float, until: float,
+                                   page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            after: tuple[bytes, bytes] | None = None
+            while True:
+                cur = await conn.execute(sql.history_changes(after is not None),
+                                         (since, source_id, since, until, *(after or ()), until, page_size))
+                rows = [(bytes(r[0]), bytes(r[1]), float(r[2]), None if r[3] is None else bytes(r[3]),
+                         None if r[4] is None else bytes(r[4])) for r in await cur.fetchall()]
+                if not rows:
+                    break
+                yield rows
+                after = (rows[-1][0], rows[-1][1])
+
+    async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(sql.PURGE_HISTORY, (source_id, purged_to, window_start, window_start,
+                                                         window_start))
+            await conn.execute(sql.SET_PURGED_TO, (window_start, source_id))
+            return cur.rowcount
+
+    async def drop_pitr_source(self, source_id: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_SOURCE_HISTORY, (source_id,))
+            await conn.execute(sql.DELETE_PITR_SOURCE, (source_id,))
+
+    async def purge_system_backups(self, before: float) -> int:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_EXPIRED_SYSTEM_BACKUP_ITEMS, (before,))
+            cur = await conn.execute(sql.DELETE_EXPIRED_SYSTEM_BACKUPS, (before,))
+            return cur.rowcount
+
+    async def history_stats(self, source_id: int) -> tuple[int, float, float]:
+        row = await self._one(sql.HISTORY_STATS, (source_id,))
+        assert row is not None
+        return int(row[0]), float(row[1]), float(row[2])
+
+    async def write_restored(self, table_id: int, rows: list[tuple[bytes, bytes, bytes, int]],
+                             entries: list[tuple[int, bytes, bytes, bytes, bytes, bytes, int]]) -> None:
+        if not rows and not entries:
+            return
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            if rows:
+                cols = list(map(list, zip(*rows)))
+                await conn.execute(_UPSERT_ITEMS_MANY, ([table_id] * len(rows), cols[0], cols[1], cols[2], cols[3],
+                                                        [sql.segment_hash(pk) for pk in cols[0]]))
+            if entries:
+                async with conn.cursor() as cur:
+                    await cur.executemany(sql.UPSERT_INDEX_ENTRY, entries)
 
     # --- DynamoDB Streams and TTL ------------------------------------------------
     @staticmethod
@@ -619,6 +764,20 @@ class PostgresRestoreSession(RestoreSession):
         await self._conn.execute(sql.UPSERT_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk, body, size))
 
 
+# --- point-in-time recovery -------------------------------------------------------------
+
+_CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
+
+
+async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> None:
+    """The transaction's versions in one statement, its last: stamped once, after every row lock."""
+    rows = txn.pending_history()
+    if not rows:
+        return
+    cols = list(map(list, zip(*rows)))
+    await conn.execute(_INSERT_HISTORY_MANY, (sql.PG_PITR_LOCK_CLASS, sorted(set(cols[0])), *cols))
+
+
 # --- DynamoDB Streams ------------------------------------------------------------------
 
 _NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
@@ -703,6 +862,7 @@ def _query_many(index: bool, rng_shape: tuple[bool, bool, bool, bool], forward: 
 _GET_ITEMS_MANY = _binary_arrays(sql.GET_ITEMS_MANY)
 _GET_ITEMS_ANY_TABLE = _binary_arrays(sql.GET_ITEMS_ANY_TABLE)
 _UPSERT_ITEMS_MANY = _binary_arrays(sql.UPSERT_ITEMS_MANY)
+_INSERT_HISTORY_MANY = _binary_arrays(sql.INSERT_HISTORY_MANY)
 _CAS_UPDATE_ITEMS = _binary_arrays(sql.CAS_UPDATE_ITEMS)
 _CAS_INSERT_ITEMS = _binary_arrays(sql.CAS_INSERT_ITEMS)
 _CAS_DELETE_ITEMS = _binary_arrays(sql.CAS_DELETE_ITEMS)

@@ -1,0 +1,3 @@
+"""placeholder"""
+async def run_bulk(runtime, job, finish, heartbeat):
+    raise NotImplementedError
