@@ -28,6 +28,7 @@ OPERATION_MODULES = (
     "service",
     "exports",
     "imports",
+    "bulk",
 )
 
 

@@ -335,6 +335,16 @@ class StorageBackend(abc.ABC):
         """Jobs newest first (id descending), optionally only ARNs starting with `arn_prefix`."""
 
     @abc.abstractmethod
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        """Cancel a job: a waiting one becomes CANCELLED, a RUNNING one CANCELLING (its
+        runner stops at its next save_running_job). The new status, or None if it had ended."""
+
+    @abc.abstractmethod
+    async def save_running_job(self, job: JobRecord) -> bool:
+        """Save updated_at and description only while the job is RUNNING; False once it
+        was cancelled (nothing is written then)."""
+
+    @abc.abstractmethod
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         """Atomically take one IN_PROGRESS job of this kind (or a RUNNING one whose runner went
         quiet before `stale_before`), marking it RUNNING: two runners never get

@@ -488,6 +488,16 @@ class PostgresBackend(StorageBackend):
         rows = await self._all(sql.list_jobs(arn_prefix is not None, before_id is not None), params)
         return [self._job(row) for row in rows]
 
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        row = await self._one(sql.CANCEL_JOB, (now, job_id))
+        return row[0] if row else None
+
+    async def save_running_job(self, job: JobRecord) -> bool:
+        await self.open()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(sql.SAVE_RUNNING_JOB, (job.updated_at, Jsonb(job.description), job.id))
+            return cur.rowcount == 1
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         row = await self._one(_CLAIM_JOB, (now, kind, stale_before))
         return self._job(row) if row else None

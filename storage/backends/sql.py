@@ -256,8 +256,8 @@ BACKUP_COLUMNS = ("id, arn, name, table_name, table_arn, status, created_at, siz
 # transaction (and snapshot) as the items.
 INSERT_BACKUP = (
     "INSERT INTO ddb_backup (arn, name, table_name, table_arn, status, created_at, size, item_count, "
-    "description) SELECT %s, %s, %s, %s, 'CREATING', %s, 0, 0, description FROM ddb_table WHERE id = %s "
-    "RETURNING id"
+    "description, backup_type) SELECT %s, %s, %s, %s, 'CREATING', %s, 0, 0, description, 'USER' "
+    "FROM ddb_table WHERE id = %s RETURNING id"
 )
 COPY_ITEMS_TO_BACKUP = (
     "INSERT INTO ddb_backup_item (backup_id, hash_key, range_key, body, size, segment_hash) "
@@ -531,3 +531,12 @@ DELETE_EXPIRED_SYSTEM_BACKUP_ITEMS = (
     "(SELECT id FROM ddb_backup WHERE backup_type = 'SYSTEM' AND created_at < %s)"
 )
 DELETE_EXPIRED_SYSTEM_BACKUPS = "DELETE FROM ddb_backup WHERE backup_type = 'SYSTEM' AND created_at < %s"
+
+# --- bulk operations: cancellation and guarded progress (wireapi.transfer.bulk) ---------
+# A waiting job is cancelled at once; a running one is asked to stop (its runner sees it
+# when its next progress save finds the row no longer RUNNING). params: now, id.
+CANCEL_JOB = (
+    "UPDATE ddb_job SET status = CASE status WHEN 'IN_PROGRESS' THEN 'CANCELLED' ELSE 'CANCELLING' END, "
+    "updated_at = %s WHERE id = %s AND status IN ('IN_PROGRESS', 'RUNNING') RETURNING status"
+)
+SAVE_RUNNING_JOB = "UPDATE ddb_job SET updated_at = %s, description = %s WHERE id = %s AND status = 'RUNNING'"

@@ -440,6 +440,16 @@ class SQLiteBackend(StorageBackend):
         statement = qmark(sql.list_jobs(arn_prefix is not None, before_id is not None))
         return [self._job(row) for row in self.conn.execute(statement, params).fetchall()]
 
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        async with self._write() as conn:
+            row = conn.execute(qmark(sql.CANCEL_JOB), (now, job_id)).fetchone()
+        return row[0] if row else None
+
+    async def save_running_job(self, job: JobRecord) -> bool:
+        async with self._write() as conn:
+            return conn.execute(qmark(sql.SAVE_RUNNING_JOB),
+                                (job.updated_at, json.dumps(job.description), job.id)).rowcount == 1
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         async with self._write() as conn:
             row = conn.execute(qmark(sql.claim_job(sql.CLAIMABLE_JOB)), (now, kind, stale_before)).fetchone()
