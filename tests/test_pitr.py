@@ -170,6 +170,8 @@ def test_restore_to_instants_between_writes_matches_the_model(ddb, pitr_table):
     model.delete("d", 1)
     model.mark(ddb, table)
     assert _keyed(_scan(ddb, table)) == model.items
+    check = manage("checkconsistency", "--table", table)  # the history's last versions are the table
+    assert "history versions: ok" in check.stdout, check.stdout
 
     restored = []
     try:
@@ -295,3 +297,75 @@ def test_deleted_table_keeps_its_window_and_a_system_backup(ddb):
         _check_restored(ddb, targets[2], after)
     finally:
         _drop(ddb, *targets)
+
+
+def test_manage_restore_point_in_time_and_backup(ddb, pitr_table):
+    ddb.put_item(TableName=pitr_table, Item=_item("m", 1, v="before"))
+    instant = _latest(ddb, pitr_table)
+    ddb.put_item(TableName=pitr_table, Item=_item("m", 1, v="after"))
+    at = instant.astimezone().isoformat()
+    targets = [f"{pitr_table}-cli", f"{pitr_table}-cli-latest", f"{pitr_table}-cli-backup"]
+    try:
+        out = manage("restore", "--table", pitr_table, "--to", at, "--as", targets[0], "--progress")
+        assert f"{targets[0]}: ACTIVE (1 items)" in out.stdout
+        assert "restore" in out.stderr  # the bar
+        _check_restored(ddb, targets[0], {("m", "1"): _item("m", 1, v="before")})
+        manage("restore", "--table", pitr_table, "--latest", "--as", targets[1])
+        _check_restored(ddb, targets[1], {("m", "1"): _item("m", 1, v="after")})
+        arn = ddb.create_backup(TableName=pitr_table, BackupName="cli")["BackupDetails"]["BackupArn"]
+        manage("restore", "--backup-arn", arn, "--as", targets[2])
+        _check_restored(ddb, targets[2], {("m", "1"): _item("m", 1, v="after")})
+        failed = manage("restore", "--table", pitr_table, "--latest", "--as", targets[0], check=False)
+        assert failed.returncode != 0 and "TableAlreadyExists" in failed.stderr
+    finally:
+        _drop(ddb, *targets)
+
+
+def test_retention_purge_keeps_what_the_window_needs(ddb, pitr_table, django_db_setup):
+    import asyncio
+
+    from storage.backends import get_backend
+    from storage.models import ItemHistory, PitrSource
+
+    model = Model()
+    for item in (_item("p", 1, v="v1"), _item("p", 2, v="v1")):
+        ddb.put_item(TableName=pitr_table, Item=item)
+        model.put(item)
+    model.mark(ddb, pitr_table)
+    ddb.put_item(TableName=pitr_table, Item=_item("p", 1, v="v2"))
+    model.put(_item("p", 1, v="v2"))
+    ddb.delete_item(TableName=pitr_table, Key={"pk": {"S": "p"}, "sk": {"N": "2"}})
+    model.delete("p", 2)
+    model.mark(ddb, pitr_table)
+    ddb.put_item(TableName=pitr_table, Item=_item("p", 1, v="v3"))
+    model.put(_item("p", 1, v="v3"))
+    model.mark(ddb, pitr_table)
+    window_start = model.points[1][0].timestamp()
+    source = PitrSource.objects.get(table__name=pitr_table)
+    assert ItemHistory.objects.filter(source=source).count() == 5
+
+    async def purge() -> int:
+        # What pitr_retention.purge_once does for this window when "now" is one recovery
+        # period (plus its slack) after the second instant (this window only: the others stay).
+        backend = get_backend()
+        try:
+            fresh = await backend.load_pitr_source(source_id=source.id)
+            return await backend.purge_history(fresh.id, window_start, fresh.purged_to)
+        finally:
+            await backend.close()
+
+    assert asyncio.run(purge()) == 3  # p/1 v1, p/2 v1 and p/2's deletion: nothing restores to them
+    left = ItemHistory.objects.filter(source=source).order_by("seq").values_list("seq", flat=True)
+    assert list(left) == [2, 3]
+    assert asyncio.run(purge()) == 0  # nothing new to look at
+    targets = [f"{pitr_table}-w1", f"{pitr_table}-w2"]
+    try:
+        for target, (instant, _) in zip(targets, model.points[1:]):
+            ddb.restore_table_to_point_in_time(SourceTableName=pitr_table, TargetTableName=target,
+                                               RestoreDateTime=instant)
+        for target, (_, expected) in zip(targets, model.points[1:]):
+            _wait_active(ddb, target)
+            _check_restored(ddb, target, expected)
+    finally:
+        _drop(ddb, *targets)
+

@@ -42,8 +42,17 @@ ITEM_VALIDATION = ("ItemValidationError", "Some of the items failed validation c
                    "Please check CloudWatch error logs for more details.")
 
 
-async def _run_restore(runtime: Runtime, job: JobRecord) -> None:
-    await restore.run_restore(runtime, job, _finish, _Heartbeat(runtime, job))
+async def _run_restore(runtime: Runtime, job: JobRecord, heartbeat: Any = None) -> None:
+    await restore.run_restore(runtime, job, _finish, heartbeat or _Heartbeat(runtime, job))
+
+
+async def run_job(runtime: Runtime, job: JobRecord, heartbeat: Any = None) -> None:
+    """Run one claimed RESTORE job to its end (manage.py restore); a failure fails the job."""
+    try:
+        await _run_restore(runtime, job, heartbeat)
+    except Exception:
+        log.exception("restore %s failed", job.arn)
+        await _finish(runtime, job, ("InternalServerError", "Internal server error"))
 
 
 async def _run_bulk(runtime: Runtime, job: JobRecord) -> None:
