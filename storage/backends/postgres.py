@@ -187,10 +187,13 @@ class PostgresBackend(StorageBackend):
                 if row is not None:
                     await conn.execute(sql.COPY_ITEMS_TO_BACKUP, (row[0], table_id))
                     await conn.execute(sql.FINISH_BACKUP, (row[0], row[0], row[0]))
-            await conn.execute(sql.DETACH_PITR_SOURCES, (now, table_id, table_id))
-            for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
-                              sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
+            for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES, sql.DELETE_TABLE_ITEMS):
                 await conn.execute(statement, (table_id,))
+            # The window ends by the clock its history is stamped with, read once every item
+            # row is ours (a writer that stamped before has committed).
+            deleted_at = float((await (await conn.execute(_CLOCK)).fetchone())[0])
+            await conn.execute(sql.DETACH_PITR_SOURCES, (deleted_at, table_id, table_id))
+            await conn.execute(sql.DELETE_TABLE, (table_id,))
 
     async def create_index(self, table_id: int, name: str, kind: str, status: str) -> int:
         row = await self._one(sql.INSERT_INDEX, (table_id, name, kind, status))

@@ -156,7 +156,7 @@ class SQLiteBackend(StorageBackend):
                 if row is not None:
                     conn.execute(qmark(sql.COPY_ITEMS_TO_BACKUP), (row[0], table_id))
                     conn.execute(qmark(sql.FINISH_BACKUP), (row[0], row[0], row[0])).fetchone()
-            conn.execute(qmark(sql.DETACH_PITR_SOURCES), (now, table_id, table_id))
+            conn.execute(qmark(sql.DETACH_PITR_SOURCES), (time.time(), table_id, table_id))  # the stamps' clock
             for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 conn.execute(qmark(statement), (table_id,))
