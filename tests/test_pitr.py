@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError

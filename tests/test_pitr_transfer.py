@@ -14,27 +14,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from . import testenv
-from .test_pitr import Model, _create, _drop, _item, _keyed, _scan
+from .test_import_export import bucket  # noqa: F401 - a fixture
+from .test_pitr import Model, _item, _keyed, _scan, pitr_table  # noqa: F401 - pitr_table: a fixture
 
 S3_ROOT = Path(testenv.DATA_DIR) / "s3"
 WAIT_SECONDS = 120
-
-
-@pytest.fixture
-def bucket():
-    name = f"bucket-{uuid.uuid4().hex[:10]}"
-    (S3_ROOT / name).mkdir(parents=True)
-    return name
-
-
-@pytest.fixture
-def pitr_table(ddb):
-    name = f"pitrx-{uuid.uuid4().hex[:8]}"
-    _create(ddb, name)
-    ddb.update_continuous_backups(TableName=name,
-                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-    yield name
-    _drop(ddb, name)
 
 
 def _wait(describe, status_key: str, done=("COMPLETED", "FAILED")) -> dict:

@@ -580,36 +580,33 @@ class PostgresBackend(StorageBackend):
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(sql.PG_HISTORY_BARRIER, (sql.PG_PITR_LOCK_CLASS, source_id))
 
-    async def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+    async def _snapshot_pages(self, page: Callable[[tuple[bytes, bytes] | None], tuple[str, tuple]],
+                              convert: Callable[[tuple], tuple]) -> AsyncIterator[list[tuple]]:
+        """Pages in key order from one REPEATABLE READ snapshot; `page(after)` gives the
+        statement and params, `convert` turns a row's buffers into bytes."""
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             after: tuple[bytes, bytes] | None = None
             while True:
-                cur = await conn.execute(sql.history_as_of(after is not None),
-                                         (source_id, as_of, *(after or ()), as_of, page_size))
-                rows = [(bytes(r[0]), bytes(r[1]), None if r[2] is None else bytes(r[2]), r[3])
-                        for r in await cur.fetchall()]
+                cur = await conn.execute(*page(after))
+                rows = [convert(r) for r in await cur.fetchall()]
                 if not rows:
                     break
                 yield rows
                 after = (rows[-1][0], rows[-1][1])
 
-    async def history_change_pages(self, source_id: int, since: float, until: float,
-                                   page_size: int) -> AsyncIterator[list[HistoryChange]]:
-        await self.open()
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            after: tuple[bytes, bytes] | None = None
-            while True:
-                cur = await conn.execute(sql.history_changes(after is not None),
-                                         (since, source_id, since, until, *(after or ()), until, page_size))
-                rows = [(bytes(r[0]), bytes(r[1]), float(r[2]), None if r[3] is None else bytes(r[3]),
-                         None if r[4] is None else bytes(r[4])) for r in await cur.fetchall()]
-                if not rows:
-                    break
-                yield rows
-                after = (rows[-1][0], rows[-1][1])
+    def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        return self._snapshot_pages(
+            lambda after: (sql.history_as_of(after is not None), (source_id, as_of, *(after or ()), as_of, page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), _maybe_bytes(r[2]), r[3]))
+
+    def history_change_pages(self, source_id: int, since: float, until: float,
+                             page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        return self._snapshot_pages(
+            lambda after: (sql.history_changes(after is not None),
+                           (since, source_id, since, until, *(after or ()), until, page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), float(r[2]), _maybe_bytes(r[3]), _maybe_bytes(r[4])))
 
     async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
         await self.open()
@@ -780,6 +777,10 @@ class PostgresRestoreSession(RestoreSession):
 # --- point-in-time recovery -------------------------------------------------------------
 
 _CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
+
+
+def _maybe_bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> None:

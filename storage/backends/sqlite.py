@@ -531,14 +531,16 @@ class SQLiteBackend(StorageBackend):
         """A connection of its own for a long read: one WAL snapshot, no writer blocked."""
         return sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
 
-    async def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+    async def _reader_pages(self, page: Callable[[tuple[bytes, bytes] | None], tuple[str, tuple]]
+                            ) -> AsyncIterator[list[tuple]]:
+        """Pages in key order from one snapshot; `page(after)` gives the statement and params."""
         conn = self._reader()
         try:
             conn.execute("BEGIN")
             after: tuple[bytes, bytes] | None = None
             while True:
-                params = (source_id, as_of, *(after or ()), as_of, page_size)
-                rows = conn.execute(qmark(sql.history_as_of(after is not None)), params).fetchall()
+                statement, params = page(after)
+                rows = conn.execute(qmark(statement), params).fetchall()
                 if not rows:
                     break
                 yield rows
@@ -547,22 +549,14 @@ class SQLiteBackend(StorageBackend):
         finally:
             conn.close()
 
-    async def history_change_pages(self, source_id: int, since: float, until: float,
-                                   page_size: int) -> AsyncIterator[list[HistoryChange]]:
-        conn = self._reader()
-        try:
-            conn.execute("BEGIN")
-            after: tuple[bytes, bytes] | None = None
-            while True:
-                params = (since, source_id, since, until, *(after or ()), until, page_size)
-                rows = conn.execute(qmark(sql.history_changes(after is not None)), params).fetchall()
-                if not rows:
-                    break
-                yield rows
-                after = (rows[-1][0], rows[-1][1])
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        return self._reader_pages(lambda after: (sql.history_as_of(after is not None),
+                                                 (source_id, as_of, *(after or ()), as_of, page_size)))
+
+    def history_change_pages(self, source_id: int, since: float, until: float,
+                             page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        return self._reader_pages(lambda after: (sql.history_changes(after is not None),
+                                                 (since, source_id, since, until, *(after or ()), until, page_size)))
 
     async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
         async with self._write() as conn:
