@@ -178,7 +178,8 @@ class ContinuousBackupsUnavailable(DynamoDBError):
 
 class InvalidRestoreTime(DynamoDBError):
     """The text is the exception's documentation in the service model; DynamoDB's own
-    message is not published."""
+    message is not published. (RestoreTableToPointInTime names a missing source with
+    TableNotFoundException: botocore's model has no SourceTableNotFoundException.)"""
 
     type_name = _DDB + "InvalidRestoreTimeException"
     default_message = ("RestoreDateTime must be between EarliestRestorableDateTime and "

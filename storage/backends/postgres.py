@@ -422,7 +422,7 @@ class PostgresBackend(StorageBackend):
                            after: tuple[float, str] | None, limit: int,
                            types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
         statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None, types)
+                                     after is not None, "USER" in types, "SYSTEM" in types)
         params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
         return [self._backup(r) for r in await self._all(statement, params)]
 

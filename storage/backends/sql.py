@@ -281,10 +281,11 @@ COPY_ITEMS_FROM_BACKUP = (
 )
 
 
-def list_backups(by_table: bool, lower: bool, upper: bool, after: bool,
-                 types: tuple[str, ...] = ("USER",)) -> str:
-    """Backups of these types in (created_at, arn) order; params in clause order, then limit."""
-    clauses = ["status = 'AVAILABLE'", f"backup_type IN ({', '.join(repr(t) for t in types)})"]
+def list_backups(by_table: bool, lower: bool, upper: bool, after: bool, user: bool = True,
+                 system: bool = False) -> str:
+    """USER and/or SYSTEM backups in (created_at, arn) order; params in clause order, then limit."""
+    kinds = [kind for kind, wanted in (("'USER'", user), ("'SYSTEM'", system)) if wanted]
+    clauses = ["status = 'AVAILABLE'", f"backup_type IN ({', '.join(kinds)})"]
     if by_table:
         clauses.append("table_name = %s")
     if lower:

@@ -42,6 +42,7 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 DEFAULT_LIST_LIMIT = 100
 DEFAULT_RECOVERY_DAYS = pitr.DEFAULT_RECOVERY_DAYS
 REBUILD_PAGE = 500
+MAX_CONCURRENT_RESTORES = 50
 # "retained for 35 days (at no additional cost)"
 SYSTEM_BACKUP_DAYS = 35
 _BACKUP_TYPES = {"USER": ("USER",), "SYSTEM": ("SYSTEM",), "ALL": ("USER", "SYSTEM"), "AWS_BACKUP": ()}
@@ -465,6 +466,10 @@ async def restore_table_to_point_in_time(req: Request, data: dict[str, Any]) -> 
     instant = latest if data.get("UseLatestRestorableTime") else data["RestoreDateTime"]
     if not earliest <= instant <= latest:
         raise errors.InvalidRestoreTime()
+    running = await req.runtime.backend.list_jobs(jobs.RESTORE, None, None, MAX_CONCURRENT_RESTORES)
+    if sum(1 for j in running if j.status in ("IN_PROGRESS", "RUNNING")) >= MAX_CONCURRENT_RESTORES:
+        # "up to 50 concurrent restores (any type of restore) in a given account"; text not published.
+        raise errors.LimitExceeded(f"Too many concurrent restores: at most {MAX_CONCURRENT_RESTORES}")
     request = restore_request_from(source_description, data)
     if "SSESpecificationOverride" in data:
         request["SSESpecification"] = data["SSESpecificationOverride"]
