@@ -32,6 +32,13 @@ def as_service(identity: bytes) -> Iterator[None]:
         _service_identity.reset(token)
 
 
+def blind_put_needs_old_item(table: TableRecord) -> bool:
+    """Whether an unconditional PutItem must read the old item: for its index entries or
+    stream record. Point-in-time history records only the new version, which a blind
+    put has (it goes through put_item_with_history)."""
+    return bool(table.extra["indexes"]) or streams.stream_of(table) is not None
+
+
 def needs_old_item(table: TableRecord) -> bool:
     """Whether a write to this table must read the old item first (and so run in a
     transaction, where apply_change keeps indexes, streams and history with it)."""

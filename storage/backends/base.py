@@ -224,6 +224,13 @@ class StorageBackend(abc.ABC):
         """Unconditional upsert in its own transaction."""
 
     @abc.abstractmethod
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    source_id: int) -> None:
+        """put_item for a table with point-in-time recovery: the upsert and the item's new
+        version in the source's history commit together (concurrent ones share the
+        transaction, as blind puts share theirs); stamped as Transaction.record_history."""
+
+    @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     @abc.abstractmethod

@@ -117,6 +117,8 @@ class PostgresBackend(StorageBackend):
         # shape; concurrent blind PutItems share a statement and its commit.
         self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
+        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], None] = Coalescer(
+            self._upsert_history_batch)
         self._queries: Coalescer[_PendingQuery, list[tuple]] = Coalescer(self._query_batch)
         self._compare_and_sets: Coalescer[tuple[int, bytes, bytes, bytes | None, bytes | None, int], bool] = (
             Coalescer(self._compare_and_set_batch))
@@ -319,6 +321,22 @@ class PostgresBackend(StorageBackend):
             await self._one_exec(sql.UPSERT_ITEM, unique[0])
         else:
             await self._one_exec(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
+        return [None] * len(rows)
+
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    source_id: int) -> None:
+        await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), source_id))
+
+    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[None]:
+        # As _upsert_batch (last put of a key wins, key order), then the versions, in one transaction.
+        unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*(row[:6] for row in unique)))))
+            txn = PostgresTransaction(conn)
+            for table_id, pk, sk, body, size, _, source_id in unique:
+                txn.record_history(source_id, pk, sk, body, size)
+            await _flush_history(conn, txn)
         return [None] * len(rows)
 
     @asynccontextmanager

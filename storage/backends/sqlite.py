@@ -87,6 +87,8 @@ class SQLiteBackend(StorageBackend):
         self._lock = asyncio.Lock()
         # Concurrent blind PutItems share one write transaction and its fsync.
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
+        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], None] = Coalescer(
+            self._upsert_history_batch)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -233,6 +235,19 @@ class SQLiteBackend(StorageBackend):
     async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int]]) -> list[None]:
         async with self._write() as conn:
             conn.executemany(qmark(sql.UPSERT_ITEM), rows)
+        return [None] * len(rows)
+
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    source_id: int) -> None:
+        await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), source_id))
+
+    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[None]:
+        async with self._write() as conn:
+            conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row in rows])
+            txn = SQLiteTransaction(conn)
+            for table_id, pk, sk, body, size, _, source_id in rows:
+                txn.record_history(source_id, pk, sk, body, size)
+            _flush_history(conn, txn)
         return [None] * len(rows)
 
     @asynccontextmanager
