@@ -330,13 +330,14 @@ class PostgresBackend(StorageBackend):
     async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[None]:
         # As _upsert_batch (last put of a key wins, key order), then the versions, in one transaction.
         unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
+        txn_rows = PostgresTransaction(None)  # type: ignore[arg-type] - only collects the versions
+        for table_id, pk, sk, body, size, _, source_id in unique:
+            txn_rows.record_history(source_id, pk, sk, body, size)
         await self.open()
-        async with self._pool.connection() as conn, conn.transaction():
+        # Pipelined: BEGIN, the upsert, the versions and COMMIT leave together (one round trip).
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
             await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*(row[:6] for row in unique)))))
-            txn = PostgresTransaction(conn)
-            for table_id, pk, sk, body, size, _, source_id in unique:
-                txn.record_history(source_id, pk, sk, body, size)
-            await _flush_history(conn, txn)
+            await _flush_history(conn, txn_rows)
         return [None] * len(rows)
 
     @asynccontextmanager
