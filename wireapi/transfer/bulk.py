@@ -77,9 +77,11 @@ class _Rate:
             await asyncio.sleep(ahead)
 
 
-def _prepare(table: TableRecord, candidate: import_files.Candidate) -> PreparedWrite:
+def _prepare(table: TableRecord, candidate: import_files.Candidate) -> tuple[PreparedWrite, bool]:
+    """Validate a line as PutItem validates its Item (DynamoDBError if it is none), with the
+    line's own condition: (the write, whether it has a condition). Its size is blind_size."""
     item = values.validate_item(candidate.item)
-    values.check_item_size(item)
+    size = values.check_item_size(item)
     pk, sk = key_from_item(table.extra["schema"], item)
     indexes.check_index_keys(table.extra["indexes"], item)
     spec = candidate.condition or {}
@@ -94,9 +96,8 @@ def _prepare(table: TableRecord, candidate: import_files.Candidate) -> PreparedW
         check_condition(condition, old, {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
         return new, None
 
-    write = PreparedWrite(table, pk, sk, {n: item[n] for n in table.extra["schema"].names}, decide)
-    write.blind_item = item if condition is None else None  # marks "batchable"
-    return write
+    key = {n: item[n] for n in table.extra["schema"].names}
+    return PreparedWrite(table, pk, sk, key, decide, blind_size=size), condition is not None
 
 
 class _BulkPass:
@@ -121,8 +122,6 @@ class _BulkPass:
     async def flush(self) -> None:
         if self.batch:
             writes, self.batch = self.batch, []
-            for write in writes:
-                write.blind_item = None
             await write_many(self.request, writes)
             await self._account(writes)
         await self._save()
@@ -138,11 +137,10 @@ class _BulkPass:
     async def take(self, key: str, candidate: import_files.Candidate) -> None:
         self.processed += 1
         error = candidate.error
-        write = None
+        write, conditional = None, False
         if candidate.item is not None:
             try:
-                write = _prepare(self.table, candidate)
-                write.blind_size = values.item_size(write.blind_item or values.validate_item(candidate.item))
+                write, conditional = _prepare(self.table, candidate)
             except errors.DynamoDBError as exc:
                 error = exc.message or type(exc).__name__
         if error is not None or write is None:
@@ -150,7 +148,7 @@ class _BulkPass:
             self.output.write("ERROR", {"itemS3Pointer": {"bucket": self.job.description["InputS3Configuration"]
                                                           ["S3Bucket"], "key": key, "itemIndex": candidate.index},
                                         "errorMessages": [error]})
-        elif write.blind_item is None:  # a conditional put: alone, under its row lock
+        elif conditional:  # alone, its condition checked under the row lock
             try:
                 await write_item(self.request, self.table, write.pk, write.sk, write.decide)
                 await self._account([write])
