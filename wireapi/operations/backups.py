@@ -19,6 +19,7 @@ recovery period (by SourceTableName or SourceTableArn).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 import time
@@ -386,7 +387,9 @@ async def update_continuous_backups(req: Request, data: dict[str, Any]) -> dict[
     days = spec.get("RecoveryPeriodInDays")
     if not enabled and days is not None:
         raise _invalid("Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.")
-    record = await _table(req, data["TableName"])
+    # A copy: the cached record stays as it was if the save is refused as stale (the
+    # request is then redone on the new definition).
+    record = dataclasses.replace(await _table(req, data["TableName"]), extra={})
     backend = req.runtime.backend
     current = pitr.settings_of(record.description)
     source_id = current.get("SourceId") if current["PointInTimeRecoveryStatus"] == "ENABLED" else None

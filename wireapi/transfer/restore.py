@@ -8,14 +8,16 @@ process died simply starts again: the pages already written are written the same
 """
 from __future__ import annotations
 
+import dataclasses
 from contextlib import aclosing
 from typing import Any
 
 import orjson
 
-from storage.backends.base import JobRecord, TableRecord
+from storage.backends.base import JobRecord, StaleSchema, TableRecord
 
 from .. import indexes, pitr
+from ..dispatch import STALE_RETRIES
 from ..runtime import Runtime
 
 PAGE = 500
@@ -50,7 +52,7 @@ async def build_table(runtime: Runtime, table: TableRecord, source_id: int, inst
             if specs:
                 for pk, sk, body, _ in items:
                     await indexes.maintain(entries, specs, pk, sk, None, orjson.loads(body))  # type: ignore[arg-type]
-            await backend.write_restored(table.id, items, entries.rows)
+            await backend.write_restored(table.id, table.version, items, entries.rows)
             count += len(items)
             if progress is not None:
                 await progress(count)
@@ -68,9 +70,17 @@ async def run_restore(runtime: Runtime, job: JobRecord, finish: Any, heartbeat: 
         await heartbeat.beat(ItemCount=count)
 
     count = await build_table(runtime, table, desc["SourceId"], desc["RestoreDateTime"], progress)
-    table.status = "ACTIVE"
-    table.description = {**table.description,
-                         "RestoreSummary": {**table.description["RestoreSummary"], "RestoreInProgress": False}}
-    await runtime.backend.save_table(table)
+    for _ in range(STALE_RETRIES):  # ACTIVE, on the definition as it is now
+        table = await runtime.catalog.get(desc["TableName"])
+        if table is None:
+            break
+        summary = {**table.description["RestoreSummary"], "RestoreInProgress": False}
+        try:
+            await runtime.backend.save_table(dataclasses.replace(
+                table, status="ACTIVE", description={**table.description, "RestoreSummary": summary}))
+        except StaleSchema:
+            runtime.catalog.invalidate()
+            continue
+        break
     runtime.catalog.changed()
     await finish(runtime, job, None, ItemCount=count)

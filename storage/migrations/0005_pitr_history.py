@@ -36,7 +36,7 @@ def _open_windows(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage', '0003_stream_key_schema'),
+        ('storage', '0004_cluster'),
     ]
 
     operations = [
