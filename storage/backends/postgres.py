@@ -553,20 +553,10 @@ class PostgresBackend(StorageBackend):
         row = await self._one(_CLAIM_JOB, (now, kind, stale_before))
         return self._job(row) if row else None
 
-    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
-        await self.open()
-        async with self._pool.connection() as conn, conn.transaction():
-            # One REPEATABLE READ transaction: every page sees the same snapshot; readers never block writers.
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            after: tuple[bytes, bytes] | None = None
-            while True:
-                cur = await conn.execute(sql.scan_items(after is not None, False),
-                                         (table_id, *(after or ()), page_size))
-                rows = await cur.fetchall()
-                if not rows:
-                    break
-                yield rows
-                after = (bytes(rows[-1][0]), bytes(rows[-1][1]))
+    def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        return self._snapshot_pages(
+            lambda after: (sql.scan_items(after is not None, False), (table_id, *(after or ()), page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), r[2], r[3]))
 
     # --- point-in-time recovery (wireapi.pitr) ----------------------------------
     async def clock(self) -> float:

@@ -298,10 +298,7 @@ class SQLiteBackend(StorageBackend):
 
     async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
         async with self._write() as conn:
-            current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
-            written = [current[(row[0], row[6])] for row in rows]
-            conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
-        return written
+            return _upsert_checked(conn, rows)
 
     async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
                                     version: int, source_id: int) -> None:
@@ -312,9 +309,7 @@ class SQLiteBackend(StorageBackend):
     async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int, int]]
                                     ) -> list[bool]:
         async with self._write() as conn:
-            current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
-            written = [current[(row[0], row[6])] for row in rows]
-            conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
+            written = _upsert_checked(conn, rows)
             txn = SQLiteTransaction(conn)
             for (_, pk, sk, body, size, _, _, source_id), ok in zip(rows, written):
                 if ok:
@@ -533,24 +528,9 @@ class SQLiteBackend(StorageBackend):
             row = conn.execute(qmark(sql.claim_job(sql.CLAIMABLE_JOB)), (now, kind, stale_before)).fetchone()
         return self._job(row) if row else None
 
-    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
-        # A connection of its own: its read transaction is one WAL snapshot that
-        # neither blocks writers nor holds the worker's connection lock.
-        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("BEGIN")
-            after: tuple[bytes, bytes] | None = None
-            while True:
-                statement = qmark(sql.scan_items(after is not None, False))
-                rows = conn.execute(statement, (table_id, *(after or ()), page_size)).fetchall()
-                if not rows:
-                    break
-                yield rows
-                after = (rows[-1][0], rows[-1][1])
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
+    def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        return self._reader_pages(lambda after: (sql.scan_items(after is not None, False),
+                                                 (table_id, *(after or ()), page_size)))
 
     # --- point-in-time recovery (wireapi.pitr) ----------------------------------
     async def clock(self) -> float:
@@ -674,6 +654,15 @@ class SQLiteBackend(StorageBackend):
             conn.executemany(qmark(sql.UPSERT_ITEM), [(table_id, pk, sk, body, size, sql.segment_hash(pk))
                                                       for pk, sk, body, size in rows])
             conn.executemany(qmark(sql.UPSERT_INDEX_ENTRY), entries)
+
+def _upsert_checked(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
+    """Blind upserts (table, hash, range, body, size, segment hash, version, …) of the tables
+    still at their version (checked once per table, under the write lock); which were written."""
+    current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
+    written = [current[(row[0], row[6])] for row in rows]
+    conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
+    return written
+
 
 def _flush_history(conn: sqlite3.Connection, txn: Transaction) -> None:
     """The transaction's versions, stamped once, as its last statements (under the write lock)."""
