@@ -11,7 +11,9 @@ import ipaddress
 import logging
 import os
 import socket
+import ssl
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -134,3 +136,26 @@ def ensure_self_signed(directory: Path, hostnames: list[str]) -> tuple[Path, Pat
                         "new %s (AWS_CA_BUNDLE)", reason, cert_path)
         _make(wanted, cert_path, key_path, now)
     return cert_path, key_path
+
+
+def reload_context(config: Any) -> bool:
+    """On SIGHUP, before new workers are forked: a fresh TLS context from the
+    certificate files as they are now, in `config` (a loaded uvicorn Config) for
+    the workers forked next; running workers keep theirs. A pair that does not
+    load leaves the old context in place and returns False."""
+    if config.ssl is None:
+        return True
+    from uvicorn.config import create_ssl_context
+
+    try:
+        context = create_ssl_context(
+            certfile=config.ssl_certfile, keyfile=config.ssl_keyfile, password=config.ssl_keyfile_password,
+            ssl_version=config.ssl_version, cert_reqs=config.ssl_cert_reqs, ca_certs=config.ssl_ca_certs,
+            ciphers=config.ssl_ciphers,
+            alpn_protocols=getattr(config.http_protocol_class, "alpn_protocols", None))
+    except (OSError, ssl.SSLError) as exc:
+        log.error("TLS: %s and %s do not load as a certificate chain and its key (%s); the workers keep the "
+                  "old certificate", config.ssl_certfile, config.ssl_keyfile, exc)
+        return False
+    config.ssl = context
+    return True
