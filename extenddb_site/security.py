@@ -1,4 +1,4 @@
-"""Response headers for everything Django serves (the admin and its table browser).
+"""Response headers for everything Django serves (the console and the admin).
 
 Django 5.2 sets HSTS, nosniff, Referrer-Policy and X-Frame-Options itself
 (SecurityMiddleware, XFrameOptionsMiddleware); this adds the
@@ -15,7 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
-_HTTPS_ONLY = ("/admin/", "/static/")
+_HTTPS_ONLY = ("/admin/", "/console/", "/static/")
 
 
 class SecurityHeadersMiddleware:
