@@ -79,7 +79,7 @@ def _page(params: QueryDict) -> dict[str, Any]:
 @needs("storage.view_accesslogentry")
 async def access_log(request: HttpRequest) -> HttpResponse:
     found = await sync_to_async(_page)(request.GET)
-    return await page(request, "log/list.html", {"title": "Access log", "params": request.GET,
+    return await page(request, "log/list.html", {"title": "Access log", "params": request.GET.dict(),
                                                  "optional_columns": OPTIONAL_COLUMNS, **found}, "Access log")
 
 

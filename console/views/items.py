@@ -53,7 +53,7 @@ async def items(request: HttpRequest, name: str) -> HttpResponse:
                                                           request.GET)
         return await page(request, "items/_key_fields.html", {
             "hash_fields": hash_fields, "range_fields": range_fields, "operators": read_forms.SORT_OPERATORS,
-            "rop": request.GET.get("rop", "="), "params": request.GET}, "Tables")
+            "rop": request.GET.get("rop", "="), "params": {"rto": request.GET.get("rto", "")}}, "Tables")
     read = await _read(request, table)
     export = request.GET.get("export")
     if export in ("json", "csv") and read["error"] is None:
@@ -70,7 +70,8 @@ async def items(request: HttpRequest, name: str) -> HttpResponse:
         "mode": "query" if request.GET.get("mode") == "query" else "scan", "index": index,
         "indexes": read_forms.index_names(table), "hash_fields": hash_fields, "range_fields": range_fields,
         "operators": read_forms.SORT_OPERATORS, "rop": request.GET.get("rop", "="),
-        "params": request.GET, "size": read_forms.page_size(request.GET), "page_sizes": read_forms.PAGE_SIZES,
+        "params": {k: request.GET.get(k, "") for k in ("filter", "values", "names", "projection", "consistent",
+                                                          "desc", "rto")}, "size": read_forms.page_size(request.GET), "page_sizes": read_forms.PAGE_SIZES,
         "prev_qs": prev_qs, "next_qs": next_qs, "first_qs": first_qs, "scanned": read["scanned"],
         "export_qs": params.urlencode(), "started": bool(request.GET.get("start")),
         "request_json": orjson.dumps(read["request"], option=orjson.OPT_INDENT_2).decode() if read["request"] else "",

@@ -40,7 +40,7 @@ def _list(params) -> dict[str, Any]:
 @needs("accounts.view_accesskey")
 async def key_list(request: HttpRequest) -> HttpResponse:
     found = await sync_to_async(_list)(request.GET)
-    return await page(request, "keys/list.html", {"title": "Access keys", "params": request.GET, **found},
+    return await page(request, "keys/list.html", {"title": "Access keys", "params": request.GET.dict(), **found},
                       "Access keys")
 
 

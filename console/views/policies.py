@@ -151,7 +151,7 @@ async def simulate(request: HttpRequest) -> HttpResponse:
     params = request.GET
     users = await sync_to_async(lambda: list(IamUser.objects.order_by("name").values_list("name", flat=True)))()
     context: dict[str, Any] = {"title": "Policy simulator", "users": users, "actions": dynamodb_actions(),
-                               "params": params, "verdict": None}
+                               "params": params.dict(), "verdict": None}
     user_name, action, table = params.get("user", ""), params.get("action", ""), params.get("table", "").strip()
     if user_name and action:
         full_action = action if ":" in action else f"dynamodb:{action}"
