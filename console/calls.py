@@ -10,7 +10,9 @@ access log under "admin:<username>".
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -57,6 +59,20 @@ async def caller_of(request) -> Caller:
     return cached
 
 
+@cache
+def _token_members(service: str, operation: str) -> tuple[str, ...]:
+    """Members the SDKs fill with a fresh token when left out (ClientToken of ImportTable…)."""
+    import botocore.session
+
+    try:
+        shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    except Exception:  # an operation botocore does not know: the handler refuses it
+        return ()
+    if shape is None:
+        return ()
+    return tuple(name for name, member in shape.members.items() if member.metadata.get("idempotencyToken"))
+
+
 def supports(operation: str, service: str = "dynamodb") -> bool:
     """Whether this server has the operation (pages offer what the API offers)."""
     return (service, operation) in handlers()
@@ -73,6 +89,8 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
     try:
         # A round trip through JSON, as on the wire: the handlers expect parsed JSON only.
         data = orjson.loads(orjson.dumps(data))
+        for member in _token_members(service, operation):
+            data.setdefault(member, str(uuid.uuid4()))  # as an SDK does
         shapes.validate_request(service, operation, data)
         handler = handler_for(service, operation)
         req = Request(get_runtime(), credential, rid, caller.scope)
