@@ -19,7 +19,7 @@ _HTTPS_ONLY = ("/admin/", "/console/", "/static/")
 
 
 class SecurityHeadersMiddleware:
-    # Async-capable, so async views (the table browser) stay on the worker's event loop.
+    # Async-capable, so async views (the console) stay on the worker's event loop.
     async_capable = True
     sync_capable = True
 
