@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from ..access import needs, page
 from ..calls import DynamoDBError, call, message_of, supports
-from .common import flash, optional
+from .common import optional, run_and_flash
 
 
 def _epoch(text: str) -> float:
@@ -53,15 +53,7 @@ def _request(post: Any) -> tuple[str, dict[str, Any], str]:
 async def backups(request: HttpRequest) -> HttpResponse:
     table = request.GET.get("table", "")
     if request.method == "POST":
-        try:
-            operation, data, done = _request(request.POST)
-            await call(request, operation, data)
-        except ValueError as exc:
-            await flash(request, str(exc), error=True)
-        except DynamoDBError as exc:
-            await flash(request, message_of(exc), error=True)
-        else:
-            await flash(request, done)
+        await run_and_flash(request, lambda: _request(request.POST))
         query = urlencode({"table": table}) if table else ""
         return HttpResponseRedirect(reverse("console:backups") + (f"?{query}" if query else ""))
     error, found, tables, recovery = None, [], [], []

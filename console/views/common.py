@@ -61,3 +61,17 @@ def index_summaries(table: dict[str, Any]) -> list[dict[str, Any]]:
                         "projection": index.get("Projection", {}).get("ProjectionType", ""),
                         "items": index.get("ItemCount", 0), "size": index.get("IndexSizeBytes", 0)})
     return out
+
+
+async def run_and_flash(request: HttpRequest, planned, service: str = "dynamodb") -> None:
+    """Run the (operation, request, success text) a form stands for; the outcome becomes the
+    page's message. `planned` is a callable, so its ValueError (a form mistake) is shown too."""
+    try:
+        operation, data, done = planned()
+        await call(request, operation, data, service)
+    except ValueError as exc:
+        await flash(request, str(exc), error=True)
+    except DynamoDBError as exc:
+        await flash(request, message_of(exc), error=True)
+    else:
+        await flash(request, done)

@@ -62,22 +62,29 @@ async def users(request: HttpRequest) -> HttpResponse:
     return await page(request, "iam/users.html", {"title": "Users and groups", **found}, "Users and groups")
 
 
+def _save_or_delete(request: HttpRequest, obj: IamUser | Group, relations: dict[str, tuple[Any, Any]],
+                    what: str) -> dict[str, Any] | None:
+    """A POST on a user's or a group's page: delete it, or set its relations from the ticked boxes."""
+    action = request.POST.get("action")
+    _require(request, f"accounts.{'delete' if action == 'delete' else 'change'}_{obj._meta.model_name}")
+    if action == "delete":
+        _log(request, obj, DELETION, "Deleted in the console")
+        obj.delete()
+        return None
+    with transaction.atomic():
+        for field, (manager, model) in relations.items():
+            manager.set(model.objects.filter(pk__in=request.POST.getlist(field)))
+    _log(request, obj, CHANGE, f"Changed {what} in the console")
+    return {"saved": True}
+
+
 def _user_page(request: HttpRequest, user_name: str) -> dict[str, Any] | None:
     user = IamUser.objects.filter(name=user_name).first()
     if user is None:
         raise Http404(f"No user {user_name}")
     if request.method == "POST":
-        action = request.POST.get("action")
-        _require(request, "accounts.change_iamuser" if action != "delete" else "accounts.delete_iamuser")
-        if action == "delete":
-            _log(request, user, DELETION, "Deleted in the console")
-            user.delete()
-            return None
-        with transaction.atomic():
-            user.policies.set(Policy.objects.filter(pk__in=request.POST.getlist("policy")))
-            user.groups.set(Group.objects.filter(pk__in=request.POST.getlist("group")))
-        _log(request, user, CHANGE, "Changed policies and groups in the console")
-        return {"saved": True}
+        return _save_or_delete(request, user, {"policy": (user.policies, Policy), "group": (user.groups, Group)},
+                               "policies and groups")
     keys = [{"key": k, "source": key_sources.last_source(k)} for k in user.access_keys.order_by("created_at")]
     attached = set(user.policies.values_list("pk", flat=True))
     via_groups = {p.pk: g.name for g in user.groups.prefetch_related("policies") for p in g.policies.all()}
@@ -86,48 +93,37 @@ def _user_page(request: HttpRequest, user_name: str) -> dict[str, Any] | None:
             "policies": list(Policy.objects.order_by("name")), "groups": list(Group.objects.order_by("name"))}
 
 
-@needs("accounts.view_iamuser")
-async def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
-    await request.auser()
-    found = await sync_to_async(_user_page)(request, user_name)
-    if found is None:
-        await flash(request, f"Deleted user {user_name} and its access keys.")
-        return HttpResponseRedirect(reverse("console:users"))
-    if found.get("saved"):
-        await flash(request, f"Saved {user_name}'s policies and groups.")
-        return HttpResponseRedirect(reverse("console:user", args=[user_name]))
-    return await page(request, "iam/user.html", {"title": f"User {user_name}", **found}, "Users and groups")
-
-
 def _group_page(request: HttpRequest, group_name: str) -> dict[str, Any] | None:
     group = Group.objects.filter(name=group_name).first()
     if group is None:
         raise Http404(f"No group {group_name}")
     if request.method == "POST":
-        action = request.POST.get("action")
-        _require(request, "accounts.change_group" if action != "delete" else "accounts.delete_group")
-        if action == "delete":
-            _log(request, group, DELETION, "Deleted in the console")
-            group.delete()
-            return None
-        with transaction.atomic():
-            group.users.set(IamUser.objects.filter(pk__in=request.POST.getlist("member")))
-            group.policies.set(Policy.objects.filter(pk__in=request.POST.getlist("policy")))
-        _log(request, group, CHANGE, "Changed members and policies in the console")
-        return {"saved": True}
+        return _save_or_delete(request, group, {"member": (group.users, IamUser), "policy": (group.policies, Policy)},
+                               "members and policies")
     return {"group": group, "members": set(group.users.values_list("pk", flat=True)),
             "attached": set(group.policies.values_list("pk", flat=True)),
             "users": list(IamUser.objects.order_by("name")), "policies": list(Policy.objects.order_by("name"))}
 
 
-@needs("accounts.view_group")
-async def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
+async def _identity_page(request: HttpRequest, build, name: str, kind: str) -> HttpResponse:
+    """A user's or group's page: the POST's outcome as a message and a redirect, else the page."""
     await request.auser()
-    found = await sync_to_async(_group_page)(request, group_name)
+    found = await sync_to_async(build)(request, name)
     if found is None:
-        await flash(request, f"Deleted group {group_name}.")
+        await flash(request, f"Deleted {kind} {name}{' and its access keys' if kind == 'user' else ''}.")
         return HttpResponseRedirect(reverse("console:users"))
     if found.get("saved"):
-        await flash(request, f"Saved group {group_name}.")
-        return HttpResponseRedirect(reverse("console:group", args=[group_name]))
-    return await page(request, "iam/group.html", {"title": f"Group {group_name}", **found}, "Users and groups")
+        await flash(request, f"Saved {kind} {name}.")
+        return HttpResponseRedirect(reverse(f"console:{kind}", args=[name]))
+    return await page(request, f"iam/{kind}.html", {"title": f"{kind.capitalize()} {name}", **found},
+                      "Users and groups")
+
+
+@needs("accounts.view_iamuser")
+async def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
+    return await _identity_page(request, _user_page, user_name, "user")
+
+
+@needs("accounts.view_group")
+async def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
+    return await _identity_page(request, _group_page, group_name, "group")

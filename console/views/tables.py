@@ -15,7 +15,7 @@ from django.urls import reverse
 from .. import table_forms
 from ..access import needs, page
 from ..calls import DynamoDBError, call, message_of
-from .common import describe, flash, index_summaries, key_names, optional
+from .common import describe, flash, index_summaries, key_names, optional, run_and_flash
 
 LIST_LIMIT = 100
 
@@ -183,15 +183,7 @@ async def table_settings(request: HttpRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(reverse("console:table", args=[name]))
     table = await describe(request, name)
-    try:
-        operation, data, done = _settings_request(table, request.POST.get("action", ""), request.POST)
-        await call(request, operation, data)
-    except ValueError as exc:
-        await flash(request, str(exc), error=True)
-    except DynamoDBError as exc:
-        await flash(request, message_of(exc), error=True)
-    else:
-        await flash(request, done)
+    await run_and_flash(request, lambda: _settings_request(table, request.POST.get("action", ""), request.POST))
     return HttpResponseRedirect(reverse("console:table", args=[name]) + "#settings")
 
 

@@ -96,16 +96,19 @@ def watch_errors(page) -> list[str]:
     return errors
 
 
-@pytest.fixture
-def page(request, browser, server) -> Iterator:
-    page = new_page(browser, server)
-    context = page.context
+def _watched(request, browser, server, storage_state: str | None = None) -> Iterator:
+    page = new_page(browser, server, storage_state)
     watch_errors(page)
     yield page
     if getattr(request.node, "call_failed", False):  # what the page showed when the test failed
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-FAILED.png"), full_page=True)
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def page(request, browser, server) -> Iterator:
+    yield from _watched(request, browser, server)
 
 
 def submit(page, selector: str) -> None:
@@ -114,20 +117,17 @@ def submit(page, selector: str) -> None:
         page.click(selector)
 
 
-def sign_in(page, admin: Admin) -> None:
-    page.goto("/admin/login/")
+def sign_in(page, admin: Admin, site: str = "admin") -> None:
+    """Sign in to /admin/ (Django's model admin) or /console/."""
+    page.goto(f"/{site}/login/")
     page.fill("#id_username", admin.username)
     page.fill("#id_password", admin.password)
-    submit(page, "input[type=submit]")
-    assert page.url.endswith("/admin/"), page.url
+    submit(page, "input[type=submit]" if site == "admin" else "#sign-in")
+    assert page.url.endswith(f"/{site}/"), page.url
 
 
 def sign_in_console(page, admin: Admin) -> None:
-    page.goto("/console/login/")
-    page.fill("#id_username", admin.username)
-    page.fill("#id_password", admin.password)
-    submit(page, "#sign-in")
-    assert page.url.endswith("/console/"), page.url
+    sign_in(page, admin, "console")
 
 
 @pytest.fixture(scope="module")
@@ -144,13 +144,29 @@ def console_state(browser, server, admin_account, tmp_path_factory) -> str:
 @pytest.fixture
 def console(request, browser, server, console_state) -> Iterator:
     """A page signed in to the console as the session's superuser."""
-    page = new_page(browser, server, console_state)
-    watch_errors(page)
-    yield page
-    if getattr(request.node, "call_failed", False):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-FAILED.png"), full_page=True)
-    page.context.close()
+    yield from _watched(request, browser, server, console_state)
+
+
+def error_code(call) -> str | None:
+    """The DynamoDB error code a boto3 call fails with, or None."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]
+    return None
+
+
+def client_for(server, key_id: str, secret: str):
+    """boto3 signed with a key the browser issued."""
+    import boto3
+
+    from ..conftest import CLIENT_CONFIG
+
+    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key_id, aws_secret_access_key=secret,
+                        verify=server.ca_bundle, config=CLIENT_CONFIG)
 
 
 def poll(check, timeout: float = 20.0, interval: float = 0.25):

@@ -13,26 +13,9 @@ import json
 import time
 import uuid
 
-import boto3
-from botocore.exceptions import ClientError
 
-from ..conftest import CLIENT_CONFIG
 from ..server import manage
-from .conftest import Admin, sign_in, submit
-
-
-def _client(server, key_id: str, secret: str):
-    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=key_id, aws_secret_access_key=secret,
-                        verify=server.ca_bundle, config=CLIENT_CONFIG)
-
-
-def _error_code(call) -> str | None:
-    try:
-        call()
-    except ClientError as exc:
-        return exc.response["Error"]["Code"]
-    return None
+from .conftest import client_for, error_code, Admin, sign_in, submit
 
 
 def _create_table(ddb, name: str) -> None:
@@ -92,10 +75,10 @@ def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
     submit(page, "text=Done")
     assert secret not in page.content()  # the user's page lists the key, never the secret
 
-    app = _client(server, key_id, secret)
+    app = client_for(server, key_id, secret)
     app.put_item(TableName=allowed, Item={"pk": {"S": "bed-1"}, "patient": {"S": "p-17"}})
     assert app.get_item(TableName=allowed, Key={"pk": {"S": "bed-1"}})["Item"]["patient"] == {"S": "p-17"}
-    assert _error_code(lambda: app.get_item(TableName=other, Key={"pk": {"S": "x"}})) == "AccessDeniedException"
+    assert error_code(lambda: app.get_item(TableName=other, Key={"pk": {"S": "x"}})) == "AccessDeniedException"
 
     # Deactivate the key in the UI: the application is refused within seconds.
     page.goto(f"/admin/accounts/accesskey/?q={key_id}")
@@ -107,7 +90,7 @@ def test_user_policy_key_lifecycle(page, shot, server, ddb, admin_account):
     deadline = time.monotonic() + 10
     code = None
     while time.monotonic() < deadline:
-        code = _error_code(lambda: app.get_item(TableName=allowed, Key={"pk": {"S": "bed-1"}}))
+        code = error_code(lambda: app.get_item(TableName=allowed, Key={"pk": {"S": "bed-1"}}))
         if code == "UnrecognizedClientException":
             break
         time.sleep(0.25)
@@ -146,8 +129,8 @@ def test_rotate_key(page, shot, server, ddb, admin_account):
     assert new_id != old_id and new_secret != old_secret
     assert old_id in page.inner_text("#content-main")  # says which key was deactivated
     shot(page, "rotated")
-    _client(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
-    assert _error_code(lambda: _client(server, old_id, old_secret).put_item(
+    client_for(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
+    assert error_code(lambda: client_for(server, old_id, old_secret).put_item(
         TableName=table, Item={"pk": {"S": "a"}})) == "UnrecognizedClientException"
 
 

@@ -8,30 +8,12 @@ import csv
 import io
 import json
 import re
-import time
 import uuid
 
-import boto3
-from botocore.exceptions import ClientError
 from playwright.sync_api import expect
 
-from ..conftest import CLIENT_CONFIG
 from ..server import manage
-from .conftest import Admin, new_page, poll, sign_in_console, submit, watch_errors
-
-
-def _client(server, key_id: str, secret: str):
-    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=key_id, aws_secret_access_key=secret,
-                        verify=server.ca_bundle, config=CLIENT_CONFIG)
-
-
-def _code(call) -> str | None:
-    try:
-        call()
-    except ClientError as exc:
-        return exc.response["Error"]["Code"]
-    return None
+from .conftest import client_for, error_code, Admin, new_page, poll, sign_in_console, submit, watch_errors
 
 
 def _table(ddb, name: str) -> None:
@@ -111,10 +93,10 @@ def test_least_privilege_user_policy_simulator_and_key(console, shot, server, dd
     shot(console, "key-shown-once")
     console.reload()  # a reload re-posts the form: refused, the secret is not shown again
     assert console.locator("#already-shown").count() == 1 and secret not in console.content()
-    app = _client(server, key_id, secret)
+    app = client_for(server, key_id, secret)
     app.put_item(TableName=wards, Item={"pk": {"S": "bed-1"}})
-    assert _code(lambda: app.put_item(TableName=wards, Item={"pk": {"S": "bed-0"}})) == "AccessDeniedException"
-    assert _code(lambda: app.get_item(TableName=billing, Key={"pk": {"S": "x"}})) == "AccessDeniedException"
+    assert error_code(lambda: app.put_item(TableName=wards, Item={"pk": {"S": "bed-0"}})) == "AccessDeniedException"
+    assert error_code(lambda: app.get_item(TableName=billing, Key={"pk": {"S": "x"}})) == "AccessDeniedException"
     console.goto(f"/console/users/{user_name}/")
     assert secret not in console.content()
     assert not console.console_errors, console.console_errors
@@ -133,7 +115,7 @@ def test_keys_rotate_with_overlap_deactivate_delete(console, shot, server, ddb):
     assert new_id != old_id
     shot(console, "rotated")
     # Overlap: both keys work until the old one is deactivated.
-    _client(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
+    client_for(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
     console.goto(f"/console/keys/?user={user_name}")
     assert console.locator(f"#keys tr[data-key='{old_id}'] .key-status").inner_text() == "Active"
     submit(console, f"#keys tr[data-key='{old_id}'] button.deactivate")
@@ -153,7 +135,7 @@ def test_access_log_search_filters_and_csv(console, shot, ddb):
     table = f"audit-{uuid.uuid4().hex[:6]}"
     _table(ddb, table)
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
-    _code(lambda: ddb.get_item(TableName=table, Key={"pk": {"N": "1"}}))  # a ValidationException
+    error_code(lambda: ddb.get_item(TableName=table, Key={"pk": {"N": "1"}}))  # a ValidationException
     console.goto(f"/console/tables/{table}/items/")  # the console's own Scan is logged too
 
     def logged() -> bool:
@@ -242,7 +224,7 @@ def test_dashboard_and_settings(console, shot, server, ddb):
     _table(ddb, table)
     for i in range(3):
         ddb.put_item(TableName=table, Item={"pk": {"S": str(i)}})
-    _code(lambda: ddb.get_item(TableName=table, Key={"pk": {"N": "1"}}))
+    error_code(lambda: ddb.get_item(TableName=table, Key={"pk": {"N": "1"}}))
     # A key nobody has used for 100 days shows up; a fresh one does not.
     idle = f"idle-{uuid.uuid4().hex[:6]}"
     manage("createkey", "--user", idle)

@@ -12,15 +12,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import new_page, submit, watch_errors
-
-
-def _code(call) -> str | None:
-    try:
-        call()
-    except ClientError as exc:
-        return exc.response["Error"]["Code"]
-    return None
+from .conftest import error_code, new_page, submit, watch_errors
 
 
 @pytest.fixture
@@ -135,7 +127,7 @@ def test_create_table_with_everything_then_change_each_setting(console, shot, dd
     shot(console, "delete-table")
     submit(console, "#confirm-delete")
     assert console.url.endswith("/console/tables/")
-    assert _code(lambda: ddb.describe_table(TableName=name)) == "ResourceNotFoundException"
+    assert error_code(lambda: ddb.describe_table(TableName=name)) == "ResourceNotFoundException"
     assert not console.console_errors, console.console_errors
 
 
