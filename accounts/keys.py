@@ -9,7 +9,6 @@ import re
 import secrets
 import string
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .crypto import encrypt_secret
@@ -35,10 +34,12 @@ def generate_secret_access_key() -> str:
 
 
 def bump_generation() -> None:
-    """Tell every worker on this host to drop its cached credentials now."""
-    from storage.generation import Generation  # storage is optional for pure key tools
+    """Tell every server to drop its cached credentials now (storage.generation:
+    on PostgreSQL the database's triggers already have; on SQLite this bumps the
+    host's counter)."""
+    from storage.generation import announce_change  # storage is optional for pure key tools
 
-    Generation(settings.DATA_DIR / "generation").bump()
+    announce_change()
 
 
 def _user(user_name: str) -> IamUser:

@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 
 from accounts.policy import PolicySet
+from storage.backends import StaleSchema
 from wireapi import audit, authz, errors, shapes
 from wireapi.app import request_id
 from wireapi.credentials import Credential
-from wireapi.dispatch import Request, handler_for, handlers
+from wireapi.dispatch import STALE_RETRIES, Request, handler_for, handlers
 from wireapi.runtime import get_runtime
 
 from .grants import policies_of
@@ -85,17 +86,31 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
     caller = request if isinstance(request, Caller) else await caller_of(request)
     credential = Credential(CONSOLE_KEY_ID, "", caller.principal, True, caller.policies)
     rid = request_id()
-    outcome = "OK"
+    outcome, served_by = "OK", None
     try:
         # A round trip through JSON, as on the wire: the handlers expect parsed JSON only.
-        data = orjson.loads(orjson.dumps(data))
+        body = orjson.dumps(data)
+        data = orjson.loads(body)
         for member in _token_members(service, operation):
             data.setdefault(member, str(uuid.uuid4()))  # as an SDK does
+        body = orjson.dumps(data)
         shapes.validate_request(service, operation, data)
         handler = handler_for(service, operation)
-        req = Request(get_runtime(), credential, rid, caller.scope)
-        await authz.authorize(req, service, operation, data)
-        result = await handler(req, data)
+        runtime = get_runtime()
+        req = Request(runtime, credential, rid, caller.scope)
+        for attempt in range(STALE_RETRIES):  # as wireapi.app: a write validated against an old schema is redone
+            try:
+                await authz.authorize(req, service, operation, data)
+                result = await handler(req, data)
+                break
+            except StaleSchema:
+                runtime.catalog.invalidate()
+                if attempt == STALE_RETRIES - 1:
+                    raise errors.InternalServerError() from None
+                data = orjson.loads(body)
+                shapes.validate_request(service, operation, data)
+        if req.reads is not None:
+            served_by = req.reads.source
     except DynamoDBError as exc:
         outcome = exc.type_name.rpartition("#")[2]
         raise
@@ -106,7 +121,7 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
     finally:
         table = data.get("TableName") if isinstance(data, dict) else None
         audit.record(caller.scope, rid, caller.principal, CONSOLE_KEY_ID, operation,
-                     table if isinstance(table, str) else None, outcome)
+                     table if isinstance(table, str) else None, outcome, served_by)
     return orjson.loads(result) if isinstance(result, bytes) else result
 
 

@@ -108,6 +108,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'extenddb.sqlite3'}"),
 }
+# --- several servers (docs/operations.md, "Running several servers") ------------------
+# PostgreSQL hot standbys for eventually consistent reads (ConsistentRead false):
+# comma-separated postgres:// URLs; a standby further behind the primary than the lag
+# bound is skipped (DynamoDB's eventual consistency is typically under a second).
+EXTENDDB_READ_REPLICAS = [environ.Env.db_url_config(url) for url in env.list("EXTENDDB_READ_REPLICA_URLS", default=[])]
+EXTENDDB_REPLICA_MAX_LAG_SECONDS = env.float("EXTENDDB_REPLICA_MAX_LAG_SECONDS", default=1.0)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
     # up front so two writers never deadlock on a lock upgrade.

@@ -81,3 +81,40 @@ def decode_key_value(key_type: str, data: bytes) -> dict:
     if key_type == "N":
         return {"N": decode_number(data)}
     return {"B": base64.b64encode(data).decode("ascii")}
+
+
+# --- multi-attribute (composite) keys -----------------------------------------
+# A multi-attribute GSI key is the concatenation of its attributes' encodings,
+# each made self-delimiting: 0x00 is escaped as 0x00 0xFF and every part ends
+# with 0x00 0x01. The terminator sorts below any byte that could continue the
+# part, so memcmp order of the whole is the attribute-by-attribute order, and
+# the parts fixed by `=` form a byte prefix of every matching key (a range
+# condition on the next attribute is then a byte range under that prefix).
+# Single-attribute keys never use this: their encoding stays encode_key_value.
+
+_ESCAPED_ZERO = b"\x00\xff"
+PART_END = b"\x00\x01"
+
+
+def escape_part(encoded: bytes) -> bytes:
+    """An encoded value's bytes with 0x00 escaped, without the terminator
+    (begins_with on a part is a prefix of this)."""
+    return encoded.replace(b"\x00", _ESCAPED_ZERO)
+
+
+def encode_key_part(av: dict) -> bytes:
+    """One attribute of a multi-attribute key: escaped and terminated."""
+    return escape_part(encode_key_value(av)) + PART_END
+
+
+def encode_composite(values: list[dict] | tuple[dict, ...]) -> bytes:
+    return b"".join(encode_key_part(av) for av in values)
+
+
+def prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest byte string above every string starting with `prefix`
+    (None: there is none, every byte is 0xFF)."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])

@@ -16,6 +16,10 @@ class Table(models.Model):
     status = models.CharField(max_length=16, default="ACTIVE")
     created_at = models.FloatField(help_text="Epoch seconds, as DynamoDB reports CreationDateTime")
     description = models.JSONField()
+    # Bumped by every change of the table, its indexes or its streams. Item writes
+    # carry the version they were validated against and are refused on a mismatch
+    # (storage.backends.base.StaleSchema): no server acts on a stale schema.
+    version = models.BigIntegerField(default=1, db_default=1)
 
     class Meta:
         db_table = "ddb_table"
@@ -187,7 +191,39 @@ class AccessLogEntry(models.Model):
     outcome = models.CharField(max_length=128)
     source = models.CharField(max_length=64)
     request_id = models.CharField(max_length=64)
+    # Which database answered a read: "primary", or "replica host:port" for an eventually
+    # consistent read served by a hot standby; blank for requests that read nothing.
+    served_by = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         db_table = "ddb_access_log"
         verbose_name_plural = "access log entries"
+
+
+class ClusterGeneration(models.Model):
+    """One row, bumped at commit (by PostgreSQL triggers, migration 0004) whenever a
+    table, an index, a user, a key, a group or a policy changes, and announced with
+    NOTIFY: every server's caches are valid for one value of it (storage.generation).
+    Unused on SQLite, which is single-host and counts in a file beside the database."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "ddb_generation"
+
+
+class Server(models.Model):
+    """A running `manage.py serve`, heartbeating from its background process: which
+    servers share this database, and which once-per-cluster work each one runs."""
+
+    server_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    port = models.IntegerField()
+    pid = models.IntegerField()
+    version = models.CharField(max_length=32, blank=True)
+    started_at = models.FloatField()
+    heartbeat_at = models.FloatField()
+    leads = models.JSONField(default=list)  # BACKGROUND_TASKS entries this server runs
+
+    class Meta:
+        db_table = "ddb_server"

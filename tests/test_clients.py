@@ -36,13 +36,18 @@ def test_aws_cli_round_trip(server, key):
     cli(server, key, "delete-table", "--table-name", name)
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
-def test_javascript_sdk_v3(server, key):
+def run_node(server, key, script: str) -> str:
+    """Run a script of tests/js against the server with a fresh table name; its stdout."""
     if not (JS_DIR / "node_modules").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
     env = dict(os.environ, ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=key.access_key_id,
                AWS_SECRET_ACCESS_KEY=key.secret_access_key, NODE_EXTRA_CA_CERTS=server.ca_bundle,
                TABLE=f"js-{uuid.uuid4().hex[:8]}")
-    out = subprocess.run(["node", "smoke.mjs"], cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(["node", script], cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "js smoke ok" in out.stdout
+    return out.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_javascript_sdk_v3(server, key):
+    assert "js smoke ok" in run_node(server, key, "smoke.mjs")

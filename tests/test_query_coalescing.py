@@ -164,14 +164,14 @@ async def run_backend(monkeypatch) -> None:
 
         sizes: list[int] = []
         if testenv.BACKEND == "postgres":
-            from storage.backends import postgres
+            from storage.backends import pg_reads
 
-            statement = postgres._query_many
+            statement = pg_reads._query_many
 
             def counted(*args):  # how many shared statements ran (the builder is cached)
                 sizes.append(1)
                 return statement(*args)
-            monkeypatch.setattr(postgres, "_query_many", counted)
+            monkeypatch.setattr(pg_reads, "_query_many", counted)
             # A lone Query takes today's statement.
             assert await be.query(table.id, b"p1", RANGES[1], True, None, 3) == alone[requests.index(
                 ("query", table.id, b"p1", RANGES[1], True, None, 3))]
@@ -200,7 +200,7 @@ plans_table = test_query_plans.conn  # test_query_plans' 50,000-row table and it
 @pytest.mark.skipif(testenv.BACKEND != "postgres", reason="EXPLAIN plans are PostgreSQL's")
 def test_shared_query_uses_primary_key_per_request(plans_table):
     from storage.backends import sql
-    from storage.backends.postgres import _query_many
+    from storage.backends.pg_reads import _query_many
 
     c, table_id, index_id = plans_table
     text = plan(c, _query_many(False, sql.shape(KeyRange(b"0")), True, False),

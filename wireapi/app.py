@@ -21,8 +21,10 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from storage.backends import StaleSchema
+
 from . import audit, background, authz, errors, shapes, sigv4
-from .dispatch import SERVICES, Request, handler_for, handlers
+from .dispatch import SERVICES, STALE_RETRIES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
 log = logging.getLogger("extenddb.wireapi")
@@ -87,10 +89,12 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 # A uvicorn worker: go when `serve` goes, even if it was SIGKILLed,
                 # rather than keep the port as an orphan.
                 background.die_with_parent(os.getppid())
+            runtime = get_runtime()
             try:
-                await get_runtime().backend.open()
+                await runtime.backend.open()
             except Exception as exc:  # the database may come up later; requests retry
                 log.warning("storage not reachable at startup: %s", exc)
+            runtime.generation.read()  # starts listening for changes made by other servers
             _settle_heap()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -174,19 +178,21 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         status, payload, outcome = exc.status, _error_body(exc), exc.type_name.rpartition("#")[2]
     except Exception:
         log.exception("internal error in request %s", rid)
+        get_runtime().backend.connection_lost()  # if it was a broken connection, weed out its likes
         exc = errors.InternalServerError()
         status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
     await _respond(send, status, payload, reply_type, rid)
-    audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome)
+    audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome,
+                 seen.served_by)
 
 
 class _Seen:
     """What the audit log needs to know of a request, filled in as it is understood."""
 
-    __slots__ = ("principal", "access_key_id", "operation", "table_name")
+    __slots__ = ("principal", "access_key_id", "operation", "table_name", "served_by")
 
     def __init__(self) -> None:
-        self.principal = self.access_key_id = self.operation = self.table_name = None
+        self.principal = self.access_key_id = self.operation = self.table_name = self.served_by = None
 
 
 async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: str, seen: _Seen) -> bytes:
@@ -220,6 +226,20 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: st
     seen.table_name = table_name if isinstance(table_name, str) else None
     handler = handler_for(service, operation)
     request = Request(runtime, credential, rid, scope)
-    await authz.authorize(request, service, operation, data)
-    result = await handler(request, data)
+    for attempt in range(STALE_RETRIES):
+        try:
+            await authz.authorize(request, service, operation, data)
+            result = await handler(request, data)
+            break
+        except StaleSchema:
+            # The table changed (through another server, most likely) after this request
+            # read its definition and before its write committed: nothing was written.
+            # Redo it against the table as it is now.
+            runtime.catalog.invalidate()
+            if attempt == STALE_RETRIES - 1:
+                raise errors.InternalServerError() from None
+            data = orjson.loads(body)  # handlers may have consumed the parsed body
+            shapes.validate_request(service, operation, data)
+    if request.reads is not None:
+        seen.served_by = request.reads.source
     return result if isinstance(result, bytes) else orjson.dumps(result)

@@ -102,7 +102,7 @@ _log = _AccessLog()
 
 
 def record(scope: dict[str, Any], request_id: str, principal: str | None, access_key_id: str | None,
-           operation: str | None, table_name: str | None, outcome: str) -> None:
+           operation: str | None, table_name: str | None, outcome: str, served_by: str | None = None) -> None:
     """Note one request; must never block or raise on the request path."""
     if not settings.EXTENDDB_ACCESS_LOG:
         return
@@ -110,7 +110,8 @@ def record(scope: dict[str, Any], request_id: str, principal: str | None, access
         client = scope.get("client") if scope else None
         source = client[0] if client else ""
         _log.append((datetime.now(timezone.utc), (principal or "")[:255], (access_key_id or "")[:128],
-                     (operation or "")[:64], (table_name or "")[:255], outcome[:128], source[:64], request_id[:64]))
+                     (operation or "")[:64], (table_name or "")[:255], outcome[:128], source[:64], request_id[:64],
+                     (served_by or "")[:128]))
     except Exception:  # the log must never fail the request it describes
         log.exception("access log: could not record request %s", request_id)
 

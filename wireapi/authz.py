@@ -239,7 +239,6 @@ async def _leading_keys(req: Any, check: Check) -> tuple[str, ...] | None:
         return None  # the operation reports the missing table
     if check.kind == "query":
         from . import expressions
-        from .expressions import legacy
 
         data = check.parts[0]
         schema = table.extra["schema"]
@@ -251,11 +250,10 @@ async def _leading_keys(req: Any, check: Check) -> tuple[str, ...] | None:
         if data.get("KeyConditionExpression") is not None:
             key_condition = expressions.compile_expressions(data).key_condition
         elif data.get("KeyConditions") is not None:
-            key_condition = legacy.key_condition_from_key_conditions(data["KeyConditions"])
+            key_condition = expressions.key_condition_from_key_conditions(data["KeyConditions"])
         else:
             return None
-        kq = key_condition.for_schema((schema.hash_name, schema.hash_type),
-                                      (schema.range_name, schema.range_type) if schema.range_name else None)
+        kq = key_condition.for_key_schema(schema)
         text = _key_text(kq.hash_value)
         return (text,) if text is not None else ()
     hash_name = table.extra["schema"].hash_name

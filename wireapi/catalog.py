@@ -1,8 +1,13 @@
-"""Per-worker cache of table metadata, invalidated across workers.
+"""Per-worker cache of table metadata, invalidated across every server.
 
 Every request needs its table's key schema; loading it from the database each
-time would double the cost of a GetItem. Table changes bump the shared
-generation counter (storage.generation), which every lookup compares first.
+time would double the cost of a GetItem. Any committed change of a table or an
+index moves the database's generation (storage.generation), which every
+lookup compares first (a memory read): every server drops the entry within the
+generation's bound. Reads may act on a definition that old; writes never do:
+each write carries the table version it was validated against and is refused
+(StaleSchema) if the table moved on, and the request is redone after
+`invalidate()` (wireapi.app).
 """
 from __future__ import annotations
 
@@ -10,20 +15,7 @@ from storage.backends import StorageBackend, TableRecord
 from storage.generation import Generation
 
 from .indexes import build_specs
-from .keys import KeySchema
-
-
-def key_schema(description: dict) -> KeySchema:
-    types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
-    hash_name = range_name = None
-    for element in description["KeySchema"]:
-        if element["KeyType"] == "HASH":
-            hash_name = element["AttributeName"]
-        else:
-            range_name = element["AttributeName"]
-    assert hash_name is not None
-    return KeySchema(hash_name, types[hash_name], range_name,
-                     types[range_name] if range_name else None)
+from .key_schemas import key_schema
 
 
 class Catalog:
@@ -33,32 +25,41 @@ class Catalog:
         self._seen = generation.read()
         self._tables: dict[str, TableRecord] = {}
 
-    def _check(self) -> None:
+    async def get(self, name: str) -> TableRecord | None:
         current = self._generation.read()
         if current != self._seen:
             self._tables.clear()
             self._seen = current
-
-    async def get(self, name: str) -> TableRecord | None:
-        self._check()
         record = self._tables.get(name)
         if record is None:
-            record = await self._backend.load_table(name)
-            if record is None:
-                return None
-            schema = key_schema(record.description)
-            record.extra["schema"] = schema
-            description = record.description
-            if description.get("GlobalSecondaryIndexes") or description.get("LocalSecondaryIndexes"):
-                by_name = {r.name: r for r in await self._backend.list_indexes(record.id)}
-                record.extra["indexes"] = build_specs(description, schema, by_name)
-            else:
-                record.extra["indexes"] = []
-            self._tables[name] = record
+            record = await self._load(name)
+            # Kept only if nothing changed while it loaded: a definition read just before
+            # a change committed must not outlive the change's notification.
+            if record is not None and self._generation.read() == current:
+                self._tables[name] = record
         return record
 
+    async def _load(self, name: str) -> TableRecord | None:
+        record = await self._backend.load_table(name)
+        if record is None:
+            return None
+        schema = key_schema(record.description)
+        record.extra["schema"] = schema
+        description = record.description
+        if description.get("GlobalSecondaryIndexes") or description.get("LocalSecondaryIndexes"):
+            by_name = {r.name: r for r in await self._backend.list_indexes(record.id)}
+            record.extra["indexes"] = build_specs(description, schema, by_name)
+        else:
+            record.extra["indexes"] = []
+        return record
+
+    def invalidate(self) -> None:
+        """A write was refused as stale: forget every definition (it is rare)."""
+        self._tables.clear()
+
     def changed(self) -> None:
-        """Call after committing a table change: every worker reloads."""
-        self._generation.bump()
+        """Call after committing a table change: this worker reloads at once, every
+        other worker and server when the database's generation reaches it."""
+        self._generation.changed_here()
         self._tables.clear()
         self._seen = self._generation.read()

@@ -1,10 +1,11 @@
 """Per-worker cache of access keys and their users' compiled policies
 (decrypted secrets stay in memory only).
 
-Entries live for a few seconds and are dropped at once when the shared
-generation counter moves (any change to keys, users, groups, policies or
-attachments bumps it: accounts.signals), so a deactivated key or a changed
-policy takes effect within seconds on every worker.
+Entries live for a few seconds and are dropped at once when the database's
+generation moves (any committed change to keys, users, groups, policies or
+attachments moves it: database triggers on PostgreSQL, accounts.signals on
+SQLite), so a deactivated key or a changed policy takes effect on every
+worker of every server within the generation's bound (storage.generation).
 """
 from __future__ import annotations
 
@@ -58,22 +59,24 @@ class CredentialCache:
         record = await self._backend.fetch_access_key(access_key_id)
         cred = None
         if record is not None:
-            policies = await self._policies_of(record.user_name, now) if record.status == "Active" else None
+            policies = await self._policies_of(record.user_name, now, current) if record.status == "Active" else None
             cred = Credential(record.access_key_id, decrypt_secret(record.secret_ciphertext),
                               record.user_name, record.status == "Active", policies)
-        if len(self._entries) > 10_000:  # bound memory against key-guessing clients
-            self._entries.clear()
-        self._entries[access_key_id] = (now + TTL_SECONDS, cred)
+        if self._generation.read() == current:  # not a row read just before a change committed
+            if len(self._entries) > 10_000:  # bound memory against key-guessing clients
+                self._entries.clear()
+            self._entries[access_key_id] = (now + TTL_SECONDS, cred)
         return cred
 
-    async def _policies_of(self, user_name: str, now: float) -> PolicySet:
+    async def _policies_of(self, user_name: str, now: float, generation: int) -> PolicySet:
         hit = self._policies.get(user_name)
         if hit is not None and hit[0] > now:
             return hit[1]
         compiled = compile_policies(await self._backend.fetch_user_policies(user_name))
-        if len(self._policies) > 10_000:
-            self._policies.clear()
-        self._policies[user_name] = (now + TTL_SECONDS, compiled)
+        if self._generation.read() == generation:
+            if len(self._policies) > 10_000:
+                self._policies.clear()
+            self._policies[user_name] = (now + TTL_SECONDS, compiled)
         return compiled
 
     # --- last use of keys -----------------------------------------------------

@@ -6,9 +6,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.backends import Reader
+
 from . import errors
 from .credentials import Credential
 from .runtime import Runtime
+
+# A request whose write met a newer table definition (StaleSchema: nothing was
+# written) is redone this many times; each redo reloads the definition first.
+STALE_RETRIES = 4
 
 SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
 
@@ -37,6 +43,13 @@ class Request:
     credential: Credential
     request_id: str
     scope: dict[str, Any] | None = None  # the ASGI scope (client address, scheme)
+    reads: Reader | None = None  # where its reads went: the access log says which database answered
+
+    def reader(self, consistent: bool) -> Reader:
+        """Where this request's reads go (a replica for eventually consistent ones, when
+        configured); remembered for the access log."""
+        self.reads = reader = self.runtime.backend.reader(consistent)
+        return reader
 
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | bytes]]

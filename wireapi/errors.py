@@ -326,6 +326,9 @@ PARTIQL_TRANSACTION_MIXED = ("ExecuteTransaction API does not support both read 
 PARTIQL_TRANSACTION_DUPLICATES = "Transaction request cannot include multiple operations on one item"
 PARTIQL_EXISTS_NEEDS_CONDITION = "EXISTS() must contain a single item read with additional condition"
 PARTIQL_RETURNING_IN_TRANSACTION = "RETURNING clause is not supported in ExecuteTransaction."
+# A read of a GSI with a multi-attribute key (the refusal follows the index, not the table).
+PARTIQL_MULTI_ATTRIBUTE_INDEX = ("PartiQL statements cannot be executed on tables with multi-attribute HASH keys or "
+                                 "multi-attribute RANGE keys.")
 PARTIQL_ORDER_BY_NEEDS_HASH = ("Must have at least one non-optional hash key condition in WHERE clause when using "
                                "ORDER BY clause.")
 # Texts of ours where DynamoDB's wording is not known.
@@ -403,3 +406,65 @@ def transaction_canceled(failures: list[tuple[DynamoDBError, Any] | None]) -> Tr
     return TransactionCanceled(
         f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
         CancellationReasons=reasons)
+
+
+# --- key schemas and index definitions (CreateTable, UpdateTable, Query) -------
+# Multi-attribute GSI keys (November 2025): DynamoDB has not published the texts
+# of its refusals, and botocore's model no longer bounds KeySchema's length.
+# These follow DynamoDB's existing wording; each one not observed from DynamoDB
+# is marked "ours". Those marked "DynamoDB's" were observed by others.
+
+_INVALID_PARAMS = "One or more parameter values were invalid: "
+MAX_KEY_PART_ATTRIBUTES = 4  # HASH, and RANGE, attributes of a GSI key
+
+
+def coral_null(members: list[str]) -> ValidationException:
+    """Coral's form for required members left out (KeySchema and
+    AttributeDefinitions of CreateTable: required by DynamoDB, optional in
+    today's botocore model)."""
+    count = len(members)
+    noun = "error" if count == 1 else "errors"
+    details = "; ".join(f"Value null at '{m}' failed to satisfy constraint: Member must not be null"
+                        for m in members)
+    return ValidationException(f"{count} validation {noun} detected: {details}")
+
+
+def key_schema_too_long(rendered: str, path: str) -> str:
+    """A base table's or LSI's KeySchema of more than two elements: DynamoDB's
+    Coral text from before multi-attribute keys (the constraint has since left
+    botocore's model; the service's current text is unpublished)."""
+    return (f"1 validation error detected: Value '{rendered}' at '{path}' failed to satisfy constraint: "
+            "Member must have length less than or equal to 2")
+
+
+def key_element_not_range(ordinal: str) -> str:
+    """DynamoDB's text for the second element; ours for a HASH after a RANGE
+    further on in a multi-attribute GSI key."""
+    return f"Invalid KeySchema: The {ordinal} KeySchemaElement is not a RANGE key type"
+
+
+def too_many_key_attributes(index: str, key_type: str) -> str:  # ours
+    part = "partition" if key_type == "HASH" else "sort"
+    return (_INVALID_PARAMS + f"Too many {key_type} key attributes in the KeySchema of index: {index}. "
+            f"A global secondary index {part} key can have at most {MAX_KEY_PART_ATTRIBUTES} attributes")
+
+
+def duplicate_key_attribute(name: str) -> str:  # ours
+    return _INVALID_PARAMS + f"Duplicate KeySchema attribute name: {name}"
+
+
+# DynamoDB's (as observed by other emulators' authors).
+INCLUDE_WITHOUT_NON_KEY_ATTRIBUTES = _INVALID_PARAMS + "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
+
+
+def duplicate_non_key_attribute(name: str) -> str:  # ours
+    return _INVALID_PARAMS + f"Duplicate attribute name in NonKeyAttributes: {name}"
+
+
+GSI_UPDATE_MORE_THAN_ONE_ACTION = (  # ours, after DynamoDB's "must not be null" text
+    _INVALID_PARAMS + "Only one of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+    "GlobalSecondaryIndexUpdate.Delete can be specified")
+# Query on a multi-attribute key: a HASH attribute without `=`, or a range test
+# before the last RANGE attribute used, is DynamoDB's existing
+# "Query key condition not supported"; a RANGE attribute skipped is
+# "Query condition missed key schema element: <it>" (observed by moto's authors).

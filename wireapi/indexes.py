@@ -9,10 +9,11 @@ from typing import Any
 import orjson
 
 from storage.backends import Transaction
-from storage.keycodec import encode_key_value
+from storage.keycodec import PART_END, encode_key_value, escape_part
 
 from . import errors, values
-from .keys import KeySchema
+from .key_schemas import attribute_types, from_elements
+from .keys import MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES, KeySchema, check_size
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,14 @@ class IndexSpec:
 def build_specs(description: dict[str, Any], table_schema: KeySchema,
                 records: dict[str, Any]) -> list[IndexSpec]:
     """IndexSpecs from a table description and the backend's index records by name."""
-    types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
+    types = attribute_types(description)
     specs = []
     for kind, key in (("LSI", "LocalSecondaryIndexes"), ("GSI", "GlobalSecondaryIndexes")):
         for index in description.get(key, []):
             record = records.get(index["IndexName"])
             if record is None:
                 continue
-            hash_name = range_name = None
-            for element in index["KeySchema"]:
-                if element["KeyType"] == "HASH":
-                    hash_name = element["AttributeName"]
-                else:
-                    range_name = element["AttributeName"]
-            schema = KeySchema(hash_name, types[hash_name], range_name,
-                               types[range_name] if range_name else None)
+            schema = from_elements(index["KeySchema"], types)
             projection = index["Projection"]
             kept = set(schema.names) | set(table_schema.names) | set(projection.get("NonKeyAttributes", []))
             specs.append(IndexSpec(record.id, index["IndexName"], kind, schema,
@@ -57,9 +51,14 @@ def build_specs(description: dict[str, Any], table_schema: KeySchema,
 
 
 def check_index_keys(specs: list[IndexSpec], item: dict[str, Any]) -> None:
-    """Index key attributes present in the item must have the index's type and not be empty."""
+    """Index key attributes present in the item must have the index's type, not
+    be empty and fit the key size limits. An index still being created
+    (backfilled) refuses nothing: as in DynamoDB, an item violating its key
+    schema is simply left out of it."""
     for spec in specs:
-        for name, key_type, _ in spec.schema.parts():
+        if spec.status == "CREATING":
+            continue
+        for name, key_type, is_hash in spec.schema.parts():
             value = item.get(name)
             if value is None:
                 continue
@@ -73,22 +72,57 @@ def check_index_keys(specs: list[IndexSpec], item: dict[str, Any]) -> None:
                     "One or more parameter values are not valid. A value specified for a secondary index "
                     "key is not supported. The AttributeValue for a key attribute cannot contain an empty "
                     f"string value. IndexName: {spec.name}, IndexKey: {name}")
+            check_size(value[key_type], key_type, is_hash)
 
 
-def index_key(spec: IndexSpec, item: dict[str, Any] | None) -> tuple[bytes, bytes] | None:
-    """The item's (index hash, index range) in this index, or None when it is not in it (sparse)."""
+def _part(value: dict | None, key_type: str, limit: int) -> bytes | None:
+    """One key attribute's encoding, or None when the item cannot be in the index
+    by it: missing, of another type, empty, or over the key size limit (the
+    index key violations DynamoDB's backfill skips; limit 0: no size checks)."""
+    if value is None or key_type not in value:
+        return None
+    encoded = encode_key_value(value)
+    if limit and key_type != "N" and not 0 < len(encoded) <= limit:
+        return None
+    return encoded
+
+
+def index_key(spec: IndexSpec, item: dict[str, Any] | None, strict: bool = True) -> tuple[bytes, bytes] | None:
+    """The item's (index hash, index range) in this index, or None when it is not in it (sparse).
+    strict=False also keys an item whose values break the size rules (entries an
+    older version may have written, so that they are still removed)."""
     if item is None:
         return None
-    hash_value = item.get(spec.schema.hash_name)
-    if hash_value is None or spec.schema.hash_type not in hash_value:
-        return None
-    range_bytes = b""
-    if spec.schema.range_name is not None:
-        range_value = item.get(spec.schema.range_name)
-        if range_value is None or spec.schema.range_type not in range_value:
+    schema = spec.schema
+    hash_limit, range_limit = (MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES) if strict else (0, 0)
+    if not schema.composite:  # today's encoding: the plain value bytes
+        hash_bytes = _part(item.get(schema.hash_name), schema.hash_type, hash_limit)
+        if hash_bytes is None:
             return None
-        range_bytes = encode_key_value(range_value)
-    return encode_key_value(hash_value), range_bytes
+        range_bytes = b""
+        if schema.range_name is not None:
+            found = _part(item.get(schema.range_name), schema.range_type or "", range_limit)
+            if found is None:
+                return None
+            range_bytes = found
+        return hash_bytes, range_bytes
+    encoded: list[bytes] = []
+    for parts, limit in ((schema.hash_parts, hash_limit), (schema.range_parts, range_limit)):
+        out = b""
+        for name, key_type in parts:
+            found = _part(item.get(name), key_type, limit)
+            if found is None:
+                return None  # an item missing any key attribute is not in the index
+            out += escape_part(found) + PART_END
+        encoded.append(out)
+    return encoded[0], encoded[1]
+
+
+def key_violation(spec: IndexSpec, item: dict[str, Any]) -> bool:
+    """Whether the item has every key attribute of the index yet is left out of
+    it: a type, empty value or size that breaks the index's key schema (what
+    DynamoDB's backfill skips, and its documentation calls an index key violation)."""
+    return all(name in item for name in spec.schema.names) and index_key(spec, item) is None
 
 
 def project(spec: IndexSpec, item: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +137,7 @@ async def maintain(txn: Transaction, specs: list[IndexSpec], pk: bytes, sk: byte
     for spec in specs:
         if not spec.writable:
             continue
-        old_key, new_key = index_key(spec, old), index_key(spec, new)
+        old_key, new_key = index_key(spec, old, strict=False), index_key(spec, new)
         if old_key is not None and old_key != new_key:
             await txn.delete_index_entry(spec.id, old_key[0], old_key[1], pk, sk)
         if new_key is not None:

@@ -13,20 +13,44 @@ MAX_RANGE_KEY_BYTES = 1024
 
 @dataclass(frozen=True)
 class KeySchema:
+    """A table's or an index's key: one HASH and at most one RANGE attribute,
+    except a global secondary index's, which may have up to four of each
+    (multi-attribute keys): `more_hash` and `more_range` hold the second to
+    fourth, in KeySchema order."""
     hash_name: str
     hash_type: str
     range_name: str | None = None
     range_type: str | None = None
+    more_hash: tuple[tuple[str, str], ...] = ()
+    more_range: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def composite(self) -> bool:
+        """Whether a part of the key has more than one attribute (its encoding
+        is then storage.keycodec.encode_composite)."""
+        return bool(self.more_hash or self.more_range)
+
+    @property
+    def hash_parts(self) -> tuple[tuple[str, str], ...]:
+        return ((self.hash_name, self.hash_type),) + self.more_hash
+
+    @property
+    def range_parts(self) -> tuple[tuple[str, str], ...]:
+        if self.range_name is None or self.range_type is None:
+            return ()
+        return ((self.range_name, self.range_type),) + self.more_range
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+        if not self.composite:
+            return (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+        return tuple(name for name, _ in self.hash_parts + self.range_parts)
 
     def parts(self) -> list[tuple[str, str, bool]]:
         """(name, type, is_hash) in schema order."""
         out = [(self.hash_name, self.hash_type, True)]
-        if self.range_name is not None and self.range_type is not None:
-            out.append((self.range_name, self.range_type, False))
+        out += [(name, key_type, True) for name, key_type in self.more_hash]
+        out += [(name, key_type, False) for name, key_type in self.range_parts]
         return out
 
 
@@ -34,7 +58,7 @@ def _raw_len(value: str, key_type: str) -> int:
     return len(base64.b64decode(value)) if key_type == "B" else len(value.encode("utf-8"))
 
 
-def _check_size(value: str, key_type: str, is_hash: bool) -> None:
+def check_size(value: str, key_type: str, is_hash: bool) -> None:
     if key_type == "N":  # numbers are bounded by their 38 digits
         return
     size = _raw_len(value, key_type)
@@ -82,7 +106,7 @@ def key_from_item(schema: KeySchema, item: dict) -> tuple[bytes, bytes]:
                 "One or more parameter values are not valid. The AttributeValue for a key "
                 f"attribute cannot contain an empty {kind} value. Key: {name}"
             )
-        _check_size(av[key_type], key_type, is_hash)
+        check_size(av[key_type], key_type, is_hash)
     return _encode(schema, item)
 
 
@@ -101,7 +125,7 @@ def key_from_key_param(schema: KeySchema, key: dict) -> tuple[bytes, bytes]:
                 "One or more parameter values were invalid: The AttributeValue for a key "
                 f"attribute cannot contain an empty {kind} value. Key: {name}"
             )
-        _check_size(av[key_type], key_type, is_hash)
+        check_size(av[key_type], key_type, is_hash)
     return _encode(schema, key)
 
 

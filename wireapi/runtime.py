@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.backends import StorageBackend, get_backend
-from storage.generation import Generation, shared as shared_generation
+from storage.generation import Generation
 
 from .catalog import Catalog
 from .credentials import CredentialCache
@@ -26,7 +26,7 @@ def get_runtime() -> Runtime:
     global _runtime
     if _runtime is None:
         backend = get_backend()
-        generation = shared_generation()
+        generation = backend.generation
         _runtime = Runtime(backend, Catalog(backend, generation),
                            CredentialCache(backend, generation), generation)
     return _runtime

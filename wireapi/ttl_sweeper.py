@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from storage.backends import TableRecord
+from storage.backends import StaleSchema, TableRecord
 
 from . import changes, errors, streams
 from .dispatch import Request
@@ -91,6 +91,9 @@ async def _delete(req: Request, writes: list[PreparedWrite]) -> int:
             outcomes = await write_many(req, writes)
     except errors.DynamoDBError as exc:  # e.g. contention: the next sweep tries again
         log.warning("TTL deletion of %d items failed: %s", len(writes), exc)
+        return 0
+    except StaleSchema:  # the table changed meanwhile: the next sweep reads it again
+        req.runtime.catalog.invalidate()
         return 0
     return sum(1 for o in outcomes if o.old is not None and o.new is None)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .base import IndexRecord, KeyRange, StorageBackend, TableRecord, Transaction, WriteConflict
+from .base import (IndexRecord, KeyRange, Reader, StaleSchema, StorageBackend, TableRecord, Transaction,
+                   WriteConflict)
 
-__all__ = ["IndexRecord", "KeyRange", "StorageBackend", "TableRecord", "Transaction", "WriteConflict",
-           "get_backend"]
+__all__ = ["IndexRecord", "KeyRange", "Reader", "StaleSchema", "StorageBackend", "TableRecord", "Transaction",
+           "WriteConflict", "get_backend"]
 
 
 def get_backend() -> StorageBackend:
@@ -19,9 +20,15 @@ def get_backend() -> StorageBackend:
     if engine.endswith("postgresql"):
         from .postgres import PostgresBackend
 
-        return PostgresBackend(db)
+        replicas = [(_label(d), d) for d in settings.EXTENDDB_READ_REPLICAS]
+        return PostgresBackend(db, replicas=replicas, max_replica_lag=settings.EXTENDDB_REPLICA_MAX_LAG_SECONDS)
     if engine.endswith("sqlite3"):
         from .sqlite import SQLiteBackend
 
         return SQLiteBackend(db)
     raise RuntimeError(f"no storage backend for database engine {engine}")
+
+
+def _label(db: dict) -> str:
+    """host:port of a replica, for the access log (never its password)."""
+    return f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"

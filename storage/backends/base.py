@@ -8,11 +8,15 @@ reads so there is no window between a condition check and the write.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.generation import Generation
 
 
 class WriteConflict(Exception):
@@ -23,6 +27,17 @@ class TableExists(Exception):
     pass
 
 
+class StaleSchema(Exception):
+    """The table changed (or went) since the caller loaded its definition: the
+    write was not made. The caller reloads the table and redoes the request.
+
+    Every item write carries the table version it was validated against and is
+    checked against it in the same statement (or transaction) that writes, with
+    the table row held in share mode until commit, so a schema change (which
+    bumps the version) and a write can never interleave: the write either
+    commits before the change or sees the new version and is refused."""
+
+
 @dataclass
 class TableRecord:
     id: int
@@ -30,6 +45,8 @@ class TableRecord:
     status: str
     created_at: float  # epoch seconds
     description: dict[str, Any]
+    # Bumped by every change of the table row, its indexes or its streams.
+    version: int = 1
     # Derived, protocol-level data the catalog cache attaches (key schema…).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,15 +85,18 @@ class AccessKeyRecord:
 
 
 # One data-plane access-log row (storage.models.AccessLogEntry), `time` timezone-aware UTC:
-# (time, principal, access_key_id, operation, table_name, outcome, source, request_id)
-AccessLogRow = tuple[datetime, str, str, str, str, str, str, str]
+# (time, principal, access_key_id, operation, table_name, outcome, source, request_id, served_by)
+AccessLogRow = tuple[datetime, str, str, str, str, str, str, str, str]
 
 
 class Transaction(abc.ABC):
     """One database transaction; every row read through it stays locked until commit."""
 
     @abc.abstractmethod
-    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None: ...
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
+        """Read (and lock) an item. `version` is the table version the caller's write was
+        validated against: the first read of a table in the transaction checks it, holds
+        the table row in share mode until commit, and raises StaleSchema on a mismatch."""
 
     @abc.abstractmethod
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
@@ -117,14 +137,91 @@ class Snapshot(abc.ABC):
     async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None: ...
 
 
-class StorageBackend(abc.ABC):
+class Reader(abc.ABC):
+    """Where reads go: the primary database, or a replica for eventually consistent
+    reads (StorageBackend.reader). `source` names it for the access log."""
+
+    source: str = "primary"
+
+    @abc.abstractmethod
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None: ...
+
+    @abc.abstractmethod
+    async def get_items(self, table_id: int, keys: list[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], bytes]:
+        """Many items of one table in one round trip (missing keys are absent)."""
+
+    @abc.abstractmethod
+    async def query(self, table_id: int, pk: bytes, rng: KeyRange, forward: bool,
+                    after: bytes | None, limit: int) -> list[QueryRow]:
+        """Items of one partition in range-key order, after (exclusive) a range key."""
+
+    @abc.abstractmethod
+    async def query_index(self, index_id: int, index_hash: bytes, rng: KeyRange, forward: bool,
+                          after: tuple[bytes, bytes, bytes] | None, limit: int) -> list[IndexRow]:
+        """Entries of one index partition in (index range, base key) order."""
+
+    @abc.abstractmethod
+    async def scan(self, table_id: int, after: tuple[bytes, bytes] | None,
+                   segment: tuple[int, int] | None, limit: int) -> list[ScanRow]:
+        """Items in key order; `segment` is a [low, high) range of segment hashes
+        (storage.backends.sql.segment_hash, 0..65535) for parallel scans."""
+
+    @abc.abstractmethod
+    async def scan_index(self, index_id: int, after: tuple[bytes, bytes, bytes, bytes] | None,
+                         limit: int) -> list[IndexScanRow]: ...
+
+
+class Lease(abc.ABC):
+    """The right to run one piece of once-per-cluster work (StorageBackend.try_lease).
+
+    `lost` is set when the database may have handed it to another server (the
+    connection that holds it broke): the holder must stop that work at once."""
+
+    name: str
+    lost: asyncio.Event
+
+    @abc.abstractmethod
+    async def release(self) -> None: ...
+
+
+class StorageBackend(Reader):
     vendor: str
+    # True when several servers on several hosts may share this database.
+    multi_host: bool = False
 
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Connect (pools, prepared statements). Called once per worker."""
 
     async def close(self) -> None:  # noqa: B027
         pass
+
+    def reader(self, consistent: bool) -> Reader:
+        """Where a read goes: the primary for strongly consistent reads; for eventually
+        consistent ones a replica within the lag bound when one is configured."""
+        return self
+
+    @property
+    @abc.abstractmethod
+    def generation(self) -> Generation:
+        """The cluster-wide cache generation (storage.generation) of this database."""
+
+    @abc.abstractmethod
+    async def try_lease(self, name: str) -> Lease | None:
+        """Take the lease `name` if no live server holds it (None otherwise). Held
+        until released or until the holder dies; then another server may take it."""
+
+    def connection_lost(self) -> None:  # noqa: B027 - optional hook
+        """A request failed on a broken database connection (a restart, a failover)."""
+
+    @abc.abstractmethod
+    async def heartbeat_server(self, server: ServerRecord) -> None:
+        """Insert or refresh the registry row of a running server."""
+
+    @abc.abstractmethod
+    async def list_servers(self) -> list[ServerRecord]: ...
+
+    @abc.abstractmethod
+    async def remove_server(self, server_id: str) -> None: ...
 
     # --- tables ------------------------------------------------------------
     @abc.abstractmethod
@@ -138,7 +235,15 @@ class StorageBackend(abc.ABC):
         Raise TableExists if the name is taken."""
 
     @abc.abstractmethod
-    async def save_table(self, record: TableRecord) -> None: ...
+    async def save_table(self, record: TableRecord, *, new_indexes: Sequence[tuple[str, str, str]] = (),
+                         dropped_indexes: Sequence[int] = (), new_stream: NewStream | None = None,
+                         disable_streams: bool = False, now: float | None = None) -> list[int]:
+        """Write the table's status and description, if the table is still at
+        `record.version` (else StaleSchema: it changed since it was read; the caller
+        redoes its change on the new definition), and bump the version. In the same
+        transaction: create the (name, kind, status) indexes, drop the given ones with
+        their entries, disable the table's enabled stream (its records stay readable,
+        as of `now`) and/or create a new ENABLED one. Returns the new indexes' ids."""
 
     @abc.abstractmethod
     async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
@@ -168,40 +273,17 @@ class StorageBackend(abc.ABC):
     async def list_indexes(self, table_id: int) -> list[IndexRecord]: ...
 
     @abc.abstractmethod
+    async def creating_indexes(self) -> list[tuple[str, int, str]]:
+        """(table name, index id, index name) of every index still to be backfilled."""
+
+    @abc.abstractmethod
     async def index_stats(self, index_id: int) -> tuple[int, int]: ...
-
-    # --- reads over ranges ----------------------------------------------------
-    @abc.abstractmethod
-    async def query(self, table_id: int, pk: bytes, rng: KeyRange, forward: bool,
-                    after: bytes | None, limit: int) -> list[QueryRow]:
-        """Items of one partition in range-key order, after (exclusive) a range key."""
-
-    @abc.abstractmethod
-    async def query_index(self, index_id: int, index_hash: bytes, rng: KeyRange, forward: bool,
-                          after: tuple[bytes, bytes, bytes] | None, limit: int) -> list[IndexRow]:
-        """Entries of one index partition in (index range, base key) order."""
-
-    @abc.abstractmethod
-    async def scan(self, table_id: int, after: tuple[bytes, bytes] | None,
-                   segment: tuple[int, int] | None, limit: int) -> list[ScanRow]:
-        """Items in key order; `segment` is a [low, high) range of segment hashes
-        (storage.backends.sql.segment_hash, 0..65535) for parallel scans."""
-
-    @abc.abstractmethod
-    async def scan_index(self, index_id: int, after: tuple[bytes, bytes, bytes, bytes] | None,
-                         limit: int) -> list[IndexScanRow]: ...
-
-    @abc.abstractmethod
-    async def get_items(self, table_id: int, keys: list[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], bytes]:
-        """Many items of one table in one round trip (missing keys are absent)."""
 
     # --- items -------------------------------------------------------------
     @abc.abstractmethod
-    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None: ...
-
-    @abc.abstractmethod
-    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        """Unconditional upsert in its own transaction."""
+    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
+        """Unconditional upsert in its own transaction, if the table is still at
+        `version` (StaleSchema otherwise)."""
 
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
@@ -259,11 +341,10 @@ class StorageBackend(abc.ABC):
         BackupBusy (another restore from it is running)."""
 
     # --- DynamoDB Streams and TTL (wireapi.operations.streams, wireapi.ttl_sweeper) ---
-    @abc.abstractmethod
     async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
                                     disable_streams: bool, now: float) -> None:
-        """save_table, and in the same transaction disable the table's enabled
-        stream (records stay readable) and/or create a new ENABLED one."""
+        """save_table with a stream change."""
+        await self.save_table(record, new_stream=new_stream, disable_streams=disable_streams, now=now)
 
     @abc.abstractmethod
     async def create_stream(self, table_id: int, stream: NewStream) -> None: ...
@@ -348,13 +429,30 @@ class StorageBackend(abc.ABC):
     compare_and_set_supported: bool = False
 
     async def compare_and_set(self, table_id: int, pk: bytes, sk: bytes, expected: bytes | None,
-                              body: bytes | None, size: int) -> bool:
+                              body: bytes | None, size: int, version: int) -> bool:
         """Write the item only if its stored body is still `expected` (None: only if
-        it is absent); `body` None deletes it. One atomic statement and no lock held
-        between the caller's read and this write, so the write applies to exactly the
-        state the caller's conditions were checked against. True if written, False if
-        the item changed meanwhile (the caller reads again under transaction())."""
+        it is absent) and the table is still at `version`; `body` None deletes it. One
+        atomic statement and no lock held between the caller's read and this write, so
+        the write applies to exactly the state the caller's conditions were checked
+        against. True if written, False if the item or the table changed meanwhile (the
+        caller redoes it under transaction(), which tells the two apart)."""
         raise NotImplementedError
+
+
+# --- several servers ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """A row of storage.models.Server: a running `serve`, as its background process reports it."""
+
+    server_id: str
+    host: str
+    port: int
+    pid: int
+    version: str
+    started_at: float
+    heartbeat_at: float
+    leads: tuple[str, ...]  # the once-per-cluster work it runs
 
 
 # --- DynamoDB Streams ---------------------------------------------------------

@@ -10,33 +10,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import astuple
 from datetime import datetime
-from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from . import sql
-from .coalesce import Coalescer
 from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, IndexRecord,
-                   IndexRow, IndexScanRow, JobRecord, KeyRange, NewStream, QueryRow, RestoreSession, ScanRow,
-                   Snapshot, StorageBackend, StreamInfo, StreamRecordRow, TableExists, TableRecord,
-                   Transaction, WriteConflict)
+                   IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream, QueryRow, Reader,
+                   RestoreSession, ScanRow, ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo,
+                   StreamRecordRow, TableExists, TableRecord, Transaction, WriteConflict)
+from .coalesce import Coalescer
+from .pg_generation import NotifiedGeneration, READ_GENERATION
+from .pg_leases import PgLeases
+from .pg_reads import PgPool, PostgresReads, binary_arrays, conninfo
+from .pg_replicas import Replica, ReplicaRead, ReplicaSet
 
-
-def conninfo(settings_dict: dict[str, Any]) -> str:
-    parts = {
-        "dbname": settings_dict.get("NAME"),
-        "user": settings_dict.get("USER"),
-        "password": settings_dict.get("PASSWORD"),
-        "host": settings_dict.get("HOST"),
-        "port": settings_dict.get("PORT"),
-    }
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in parts.items() if v})
+__all__ = ["PostgresBackend", "conninfo"]
 
 
 # Table names sort bytewise in ListTables, as in DynamoDB, whatever the database's locale.
@@ -48,11 +42,20 @@ LIST_TABLES_AFTER = sql.LIST_TABLES_AFTER.replace("ORDER BY name", 'ORDER BY nam
 class PostgresTransaction(Transaction):
     def __init__(self, conn: psycopg.AsyncConnection) -> None:
         self._conn = conn
+        self._checked: set[int] = set()  # tables whose version this transaction holds
 
-    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
-        cur = await self._conn.execute(sql.GET_ITEM + " FOR UPDATE", (table_id, pk, sk))
-        row = await cur.fetchone()
-        return row[0] if row else None
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
+        if version is None or table_id in self._checked:
+            cur = await self._conn.execute(sql.GET_ITEM + " FOR UPDATE", (table_id, pk, sk))
+            row = await cur.fetchone()
+            return row[0] if row else None
+        # The version check rides on the first read: no extra round trip.
+        cur = await self._conn.execute(sql.GET_ITEM_CHECKED, (table_id, table_id, pk, sk))
+        current, body = await cur.fetchone()
+        if current != version:
+            raise StaleSchema(table_id)
+        self._checked.add(table_id)
+        return body
 
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
                        existed: bool) -> None:
@@ -106,40 +109,78 @@ class PostgresSnapshot(Snapshot):
 class PostgresBackend(StorageBackend):
     vendor = "postgresql"
 
-    def __init__(self, settings_dict: dict[str, Any], min_size: int = 2, max_size: int = 16) -> None:
-        self._pool = AsyncConnectionPool(
-            conninfo(settings_dict), min_size=min_size, max_size=max_size, open=False,
-            kwargs={"autocommit": True, "prepare_threshold": 0},
-        )
-        self._opened = False
-        # Concurrent GetItems share a statement, as do concurrent Querys of one
-        # shape; concurrent blind PutItems share a statement and its commit.
-        self._lookups: Coalescer[tuple[int, bytes, bytes], bytes | None] = Coalescer(self._lookup_batch)
-        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
-        self._queries: Coalescer[_PendingQuery, list[tuple]] = Coalescer(self._query_batch)
-        self._compare_and_sets: Coalescer[tuple[int, bytes, bytes, bytes | None, bytes | None, int], bool] = (
+    multi_host = True
+
+    def __init__(self, settings_dict: dict[str, Any], min_size: int = 2, max_size: int = 16,
+                 replicas: list[tuple[str, dict[str, Any]]] = (), max_replica_lag: float = 1.0) -> None:
+        info = conninfo(settings_dict)
+        self._db = PgPool(info, min_size, max_size, "primary")
+        self._pool = self._db.pool
+        # Reads of the primary; concurrent GetItems share a statement, as do concurrent
+        # Querys of one shape. Concurrent blind PutItems share a statement and its commit.
+        self._reads = PostgresReads(self._db, "primary")
+        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
+            Coalescer(self._upsert_batch))
+        self._compare_and_sets: Coalescer[
+            tuple[int, bytes, bytes, bytes | None, bytes | None, int, int], bool] = (
             Coalescer(self._compare_and_set_batch))
+        self._generation = NotifiedGeneration(info, self._read_generation)
+        self._leases = PgLeases(info)
+        self._replicas = ReplicaSet(self._db, [Replica(conninfo(d), label) for label, d in replicas],
+                                    max_replica_lag) if replicas else None
 
     async def open(self) -> None:
-        if not self._opened:
-            await self._pool.open(wait=True)
-            self._opened = True
+        await self._db.open()
 
     async def close(self) -> None:
-        if self._opened:
-            await self._pool.close()
-            self._opened = False
+        await self._generation.close()
+        await self._leases.close()
+        if self._replicas is not None:
+            await self._replicas.close()
+        await self._db.close()
+
+    # --- several servers: cache generation, leases, replicas, the registry --------
+    @property
+    def generation(self) -> NotifiedGeneration:
+        return self._generation
+
+    async def _read_generation(self) -> int | None:
+        row = await self._db.one(READ_GENERATION, ())
+        return int(row[0]) if row else None
+
+    async def try_lease(self, name: str) -> Lease | None:
+        return await self._leases.try_lease(name)
+
+    def reader(self, consistent: bool) -> Reader:
+        if consistent or self._replicas is None:
+            return self
+        replica = self._replicas.pick()
+        return ReplicaRead(replica, self) if replica is not None else self
+
+    @property
+    def replicas(self) -> ReplicaSet | None:
+        return self._replicas
+
+    def connection_lost(self) -> None:
+        """A request failed on a broken connection: weed out the pool's others now."""
+        self._db.connection_lost()
+
+    async def heartbeat_server(self, server: ServerRecord) -> None:
+        await self._db.exec(sql.UPSERT_SERVER, (*astuple(server)[:7], Jsonb(list(server.leads))))
+
+    async def list_servers(self) -> list[ServerRecord]:
+        return [ServerRecord(*row[:7], tuple(row[7])) for row in await self._db.all(sql.LIST_SERVERS, ())]
+
+    async def remove_server(self, server_id: str) -> None:
+        await self._db.exec(sql.DELETE_SERVER, (server_id,))
 
     async def _one(self, statement: str, params: tuple) -> tuple | None:
-        await self.open()
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(statement, params)
-            return await cur.fetchone()
+        return await self._db.one(statement, params)
 
     @staticmethod
     def _table(row: tuple) -> TableRecord:
         return TableRecord(id=row[0], name=row[1], status=row[2], created_at=float(row[3]),
-                           description=row[4])
+                           description=row[4], version=int(row[5]))
 
     async def load_table(self, name: str) -> TableRecord | None:
         row = await self._one(sql.LOAD_TABLE, (name,))
@@ -157,23 +198,42 @@ class PostgresBackend(StorageBackend):
                 await conn.execute(sql.INSERT_INDEX, (row[0], index_name, kind, "ACTIVE"))
         return TableRecord(row[0], name, status, created_at, description)
 
-    async def save_table(self, record: TableRecord) -> None:
-        await self._one_exec(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
+    async def save_table(self, record: TableRecord, *, new_indexes: Sequence[tuple[str, str, str]] = (),
+                         dropped_indexes: Sequence[int] = (), new_stream: NewStream | None = None,
+                         disable_streams: bool = False, now: float | None = None) -> list[int]:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id,
+                                                      record.version))
+            row = await cur.fetchone()
+            if row is None:
+                raise StaleSchema(record.id)
+            ids = []
+            for name, kind, status in new_indexes:
+                cur = await conn.execute(sql.INSERT_INDEX, (record.id, name, kind, status))
+                ids.append(int((await cur.fetchone())[0]))
+            for index_id in dropped_indexes:
+                await conn.execute(sql.DELETE_INDEX_ENTRIES, (index_id,))
+                await conn.execute(sql.DELETE_INDEX, (index_id,))
+            if disable_streams:
+                await conn.execute(sql.DISABLE_TABLE_STREAMS, (now if now is not None else time.time(), record.id))
+            if new_stream is not None:
+                await self._insert_stream(conn, record.id, new_stream)
+        record.version = int(row[0])
+        return ids
 
     async def _one_exec(self, statement: str, params: tuple) -> None:
-        await self.open()
-        async with self._pool.connection() as conn:
-            await conn.execute(statement, params)
+        await self._db.exec(statement, params)
 
     async def _all(self, statement: str, params: tuple) -> list[tuple]:
-        await self.open()
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(statement, params)
-            return await cur.fetchall()
+        return await self._db.all(statement, params)
 
     async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
+            # First the table row: writes in flight (holding it in share mode) finish
+            # first, later ones see it gone (StaleSchema) rather than meet missing rows.
+            await conn.execute(sql.BUMP_TABLE_VERSION, (table_id,))
             await conn.execute(sql.DETACH_TABLE_STREAMS, (now if now is not None else time.time(), table_id))
             if table_arn is not None:
                 await conn.execute(sql.DELETE_TAGS, (table_arn,))
@@ -181,19 +241,30 @@ class PostgresBackend(StorageBackend):
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 await conn.execute(statement, (table_id,))
 
+    # Index changes bump their table's version first (holding its row): a write in
+    # flight finishes before, a later one is redone with the new set of indexes.
     async def create_index(self, table_id: int, name: str, kind: str, status: str) -> int:
-        row = await self._one(sql.INSERT_INDEX, (table_id, name, kind, status))
-        assert row is not None
-        return int(row[0])
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.BUMP_TABLE_VERSION, (table_id,))
+            cur = await conn.execute(sql.INSERT_INDEX, (table_id, name, kind, status))
+            return int((await cur.fetchone())[0])
 
     async def set_index_status(self, index_id: int, status: str) -> None:
-        await self._one_exec(sql.SET_INDEX_STATUS, (status, index_id))
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.BUMP_VERSION_OF_INDEX_TABLE, (index_id,))
+            await conn.execute(sql.SET_INDEX_STATUS, (status, index_id))
 
     async def drop_index(self, index_id: int) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.BUMP_VERSION_OF_INDEX_TABLE, (index_id,))
             await conn.execute(sql.DELETE_INDEX_ENTRIES, (index_id,))
             await conn.execute(sql.DELETE_INDEX, (index_id,))
+
+    async def creating_indexes(self) -> list[tuple[str, int, str]]:
+        return [(r[0], int(r[1]), r[2]) for r in await self._all(sql.CREATING_INDEXES, ())]
 
     async def list_indexes(self, table_id: int) -> list[IndexRecord]:
         return [IndexRecord(*row) for row in await self._all(sql.LIST_INDEXES, (table_id,))]
@@ -203,70 +274,28 @@ class PostgresBackend(StorageBackend):
         assert row is not None
         return int(row[0]), int(row[1])
 
+    # --- reads of the primary (pg_reads.PostgresReads) ------------------------------
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
+        return await self._reads.get_item(table_id, pk, sk)
+
+    async def get_items(self, table_id: int, keys: list[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], bytes]:
+        return await self._reads.get_items(table_id, keys)
+
     async def query(self, table_id: int, pk: bytes, rng: KeyRange, forward: bool,
                     after: bytes | None, limit: int) -> list[QueryRow]:
-        return await self._queries.submit(
-            _PendingQuery(False, table_id, pk, rng, forward, (after,) if after is not None else (), limit))
+        return await self._reads.query(table_id, pk, rng, forward, after, limit)
 
     async def query_index(self, index_id: int, index_hash: bytes, rng: KeyRange, forward: bool,
                           after: tuple[bytes, bytes, bytes] | None, limit: int) -> list[IndexRow]:
-        return await self._queries.submit(
-            _PendingQuery(True, index_id, index_hash, rng, forward, after or (), limit))
-
-    async def _query_batch(self, queries: list[_PendingQuery]) -> list[list[tuple]]:
-        # Requests of one statement shape share a statement; a lone one runs its own
-        # (prepared) statement, as it would without company.
-        if len(queries) == 1:
-            return [await self._all(*_query_one(queries[0]))]
-        groups: dict[_QueryShape, list[int]] = {}
-        for n, q in enumerate(queries):
-            groups.setdefault((q.index, sql.shape(q.rng), q.forward, bool(q.after)), []).append(n)
-        results: list[list[tuple]] = [[] for _ in queries]
-        await self.open()
-        async with self._pool.connection() as conn:
-            # Several shapes: their statements go out together (one round trip, not one each).
-            async with conn.pipeline() if len(groups) > 1 else nullcontext():
-                cursors = [await self._query_group(conn, key, [queries[n] for n in members])
-                           for key, members in groups.items()]
-            for members, cur in zip(groups.values(), cursors):
-                if len(members) == 1:
-                    results[members[0]] = await cur.fetchall()
-                    continue
-                for row in await cur.fetchall():
-                    results[members[row[0] - 1]].append(row[1:])
-        return results
-
-    @staticmethod
-    async def _query_group(conn: psycopg.AsyncConnection, key: _QueryShape,
-                           group: list[_PendingQuery]) -> psycopg.AsyncCursor:
-        """Send one shape's statement: rows as today's for one query; else (request number, row…)."""
-        if len(group) == 1:
-            return await conn.execute(*_query_one(group[0]))
-        index, rng_shape, forward, after = key
-        params: list[list[Any]] = [[q.owner for q in group], [q.hash_key for q in group]]
-        if rng_shape[0]:
-            params.append([q.rng.low for q in group])
-        if rng_shape[2]:
-            params.append([q.rng.high for q in group])
-        params.extend(map(list, zip(*(q.after for q in group))))
-        params.append([q.limit for q in group])
-        # Binary results: text would hex-encode every body (twice the bytes to read).
-        return await conn.execute(_query_many(index, rng_shape, forward, after), params, binary=True)
+        return await self._reads.query_index(index_id, index_hash, rng, forward, after, limit)
 
     async def scan(self, table_id: int, after: tuple[bytes, bytes] | None,
                    segment: tuple[int, int] | None, limit: int) -> list[ScanRow]:
-        statement = sql.scan_items(after is not None, segment is not None)
-        return await self._all(statement, (table_id, *(segment or ()), *(after or ()), limit))
+        return await self._reads.scan(table_id, after, segment, limit)
 
     async def scan_index(self, index_id: int, after: tuple[bytes, bytes, bytes, bytes] | None,
                          limit: int) -> list[IndexScanRow]:
-        return await self._all(sql.scan_index(after is not None), (index_id, *(after or ()), limit))
-
-    async def get_items(self, table_id: int, keys: list[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], bytes]:
-        if not keys:
-            return {}
-        rows = await self._all(_GET_ITEMS_MANY, ([k[0] for k in keys], [k[1] for k in keys], table_id))
-        return {(bytes(r[0]), bytes(r[1])): r[2] for r in rows}
+        return await self._reads.scan_index(index_id, after, limit)
 
     async def list_table_names(self, after: str | None, limit: int) -> list[str]:
         await self.open()
@@ -282,30 +311,24 @@ class PostgresBackend(StorageBackend):
         assert row is not None
         return int(row[0]), int(row[1])
 
-    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
-        return await self._lookups.submit((table_id, pk, sk))
+    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
+        if not await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version)):
+            raise StaleSchema(table_id)
 
-    async def _lookup_batch(self, keys: list[tuple[int, bytes, bytes]]) -> list[bytes | None]:
-        if len(keys) == 1:
-            row = await self._one(sql.GET_ITEM, keys[0])
-            return [row[0] if row else None]
-        rows = await self._all(_GET_ITEMS_ANY_TABLE, tuple(map(list, zip(*keys))))
-        found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
-        return [found.get(key) for key in keys]
-
-    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk)))
-
-    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int]]) -> list[None]:
+    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
         # One statement may not touch a row twice: concurrent puts of one key are
         # unordered, so keeping the last is a valid serial order.
         # Sorted, so two workers' batches lock rows in the same order (no deadlock).
         unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
         if len(unique) == 1:
-            await self._one_exec(sql.UPSERT_ITEM, unique[0])
-        else:
-            await self._one_exec(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
-        return [None] * len(rows)
+            table_id, pk, sk, body, size, segment, version = unique[0]
+            async with self._db.connection() as conn:
+                cur = await conn.execute(sql.UPSERT_ITEM_CHECKED, (pk, sk, body, size, segment, table_id, version))
+                return [cur.rowcount == 1] * len(rows)
+        async with self._db.connection() as conn:
+            cur = await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
+            written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
+        return [row[:3] in written for row in rows]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -499,16 +522,6 @@ class PostgresBackend(StorageBackend):
         await conn.execute(sql.INSERT_STREAM, (stream.arn, table_id, stream.table_name, stream.label,
                                                stream.view_type, stream.created_at, Jsonb(stream.key_schema)))
 
-    async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
-                                    disable_streams: bool, now: float) -> None:
-        await self.open()
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id))
-            if disable_streams:
-                await conn.execute(sql.DISABLE_TABLE_STREAMS, (now, record.id))
-            if new_stream is not None:
-                await self._insert_stream(conn, record.id, new_stream)
-
     async def create_stream(self, table_id: int, stream: NewStream) -> None:
         await self.open()
         async with self._pool.connection() as conn:
@@ -570,16 +583,16 @@ class PostgresBackend(StorageBackend):
     compare_and_set_supported = True
 
     async def compare_and_set(self, table_id: int, pk: bytes, sk: bytes, expected: bytes | None,
-                              body: bytes | None, size: int) -> bool:
+                              body: bytes | None, size: int, version: int) -> bool:
         if expected is None and body is None:
             return True  # absent, and stays absent
-        return await self._compare_and_sets.submit((table_id, pk, sk, expected, body, size))
+        return await self._compare_and_sets.submit((table_id, pk, sk, expected, body, size, version))
 
     async def _compare_and_set_batch(
-            self, rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int]]) -> list[bool]:
+            self, rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int, int]]) -> list[bool]:
         kinds: dict[str, list[int]] = {"update": [], "insert": [], "delete": []}
         seen: set[tuple[int, bytes, bytes]] = set()
-        for i, (table_id, pk, sk, expected, body, _) in enumerate(rows):
+        for i, (table_id, pk, sk, expected, body, _, _) in enumerate(rows):
             if (table_id, pk, sk) in seen:
                 continue  # a second write of one key in a batch: it retries under a lock
             seen.add((table_id, pk, sk))
@@ -637,7 +650,7 @@ _CLAIM_JOB = sql.claim_job(sql.CLAIMABLE_JOB + " FOR UPDATE SKIP LOCKED")
 
 # --- unlocked single-item writes (bench issue 6) ------------------------------------------
 async def _compare_and_set_rows(conn: psycopg.AsyncConnection, kind: str,
-                                rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int]],
+                                rows: list[tuple[int, bytes, bytes, bytes | None, bytes | None, int, int]],
                                 ids: list[int]) -> list[int]:
     """Run one kind of compare-and-set for `rows` in one autocommit statement; the
     ids of the rows written."""
@@ -645,22 +658,25 @@ async def _compare_and_set_rows(conn: psycopg.AsyncConnection, kind: str,
         return []
     try:
         if len(rows) == 1:
-            table_id, pk, sk, expected, body, size = rows[0]
+            table_id, pk, sk, expected, body, size, version = rows[0]
             if kind == "update":
-                cur = await conn.execute(sql.CAS_UPDATE_ITEM, (body, size, table_id, pk, sk, expected))
+                cur = await conn.execute(sql.CAS_UPDATE_ITEM, (body, size, table_id, pk, sk, expected,
+                                                               table_id, version))
             elif kind == "insert":
-                cur = await conn.execute(sql.CAS_INSERT_ITEM, (table_id, pk, sk, body, size, sql.segment_hash(pk)))
+                cur = await conn.execute(sql.CAS_INSERT_ITEM, (pk, sk, body, size, sql.segment_hash(pk),
+                                                               table_id, version))
             else:
-                cur = await conn.execute(sql.CAS_DELETE_ITEM, (table_id, pk, sk, expected))
+                cur = await conn.execute(sql.CAS_DELETE_ITEM, (table_id, pk, sk, expected, table_id, version))
             return ids if cur.rowcount == 1 else []
         cols = list(map(list, zip(*rows)))
         if kind == "update":
-            cur = await conn.execute(_CAS_UPDATE_ITEMS, (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]))
+            cur = await conn.execute(_CAS_UPDATE_ITEMS, (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
+                                                            cols[6]))
         elif kind == "insert":
             cur = await conn.execute(_CAS_INSERT_ITEMS, (cols[0], cols[1], cols[2], cols[4], cols[5],
-                                                            [sql.segment_hash(pk) for pk in cols[1]]))
+                                                            [sql.segment_hash(pk) for pk in cols[1]], cols[6]))
         else:
-            cur = await conn.execute(_CAS_DELETE_ITEMS, (cols[0], cols[1], cols[2], cols[3]))
+            cur = await conn.execute(_CAS_DELETE_ITEMS, (cols[0], cols[1], cols[2], cols[3], cols[6]))
         done = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
     except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable,
             psycopg.errors.SerializationFailure):
@@ -668,41 +684,7 @@ async def _compare_and_set_rows(conn: psycopg.AsyncConnection, kind: str,
     return [i for i, row in zip(ids, rows) if row[:3] in done]
 
 
-def _binary_arrays(statement: str) -> str:
-    """Send the array parameters (keys, bodies) in binary: psycopg's text format
-    hex-encodes every bytea element (twice the bytes) and escapes it with a regex."""
-    return statement.replace("%s::", "%b::")
-
-
-class _PendingQuery(NamedTuple):
-    """A Query (of a table, or of an index) waiting for its batch."""
-    index: bool
-    owner: int  # table_id, or index_id
-    hash_key: bytes
-    rng: KeyRange
-    forward: bool
-    after: tuple[bytes, ...]  # range_key; or index_range, hash_key, range_key; () for the first page
-    limit: int
-
-
-# Queries that can share a statement: index or table, sql.shape of the range, forward, after set.
-_QueryShape = tuple[bool, tuple[bool, bool, bool, bool], bool, bool]
-
-
-def _query_one(q: _PendingQuery) -> tuple[str, tuple]:
-    """The statement and parameters of a Query run alone (sql.query_items or sql.query_index)."""
-    statement = (sql.query_index if q.index else sql.query_items)(sql.shape(q.rng), q.forward, bool(q.after))
-    return statement, (q.owner, q.hash_key, *sql.bound_params(q.rng), *q.after, q.limit)
-
-
-@cache
-def _query_many(index: bool, rng_shape: tuple[bool, bool, bool, bool], forward: bool, after: bool) -> str:
-    return _binary_arrays((sql.query_index_many if index else sql.query_items_many)(rng_shape, forward, after))
-
-
-_GET_ITEMS_MANY = _binary_arrays(sql.GET_ITEMS_MANY)
-_GET_ITEMS_ANY_TABLE = _binary_arrays(sql.GET_ITEMS_ANY_TABLE)
-_UPSERT_ITEMS_MANY = _binary_arrays(sql.UPSERT_ITEMS_MANY)
-_CAS_UPDATE_ITEMS = _binary_arrays(sql.CAS_UPDATE_ITEMS)
-_CAS_INSERT_ITEMS = _binary_arrays(sql.CAS_INSERT_ITEMS)
-_CAS_DELETE_ITEMS = _binary_arrays(sql.CAS_DELETE_ITEMS)
+_UPSERT_ITEMS_MANY = binary_arrays(sql.UPSERT_ITEMS_MANY)
+_CAS_UPDATE_ITEMS = binary_arrays(sql.CAS_UPDATE_ITEMS)
+_CAS_INSERT_ITEMS = binary_arrays(sql.CAS_INSERT_ITEMS)
+_CAS_DELETE_ITEMS = binary_arrays(sql.CAS_DELETE_ITEMS)

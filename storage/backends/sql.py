@@ -13,14 +13,24 @@ from functools import cache
 
 from .base import KeyRange
 
-TABLE_COLUMNS = "id, name, status, created_at, description"
+TABLE_COLUMNS = "id, name, status, created_at, description, version"
 
 LOAD_TABLE = f"SELECT {TABLE_COLUMNS} FROM ddb_table WHERE name = %s"
 INSERT_TABLE = (
     "INSERT INTO ddb_table (name, status, created_at, description) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (name) DO NOTHING RETURNING id"
 )
-SAVE_TABLE = "UPDATE ddb_table SET status = %s, description = %s WHERE id = %s"
+# Every change of a table bumps its version (wireapi's catalog records which version
+# a write was validated against; see base.StaleSchema).
+SAVE_TABLE = (
+    "UPDATE ddb_table SET status = %s, description = %s, version = version + 1 WHERE id = %s AND version = %s "
+    "RETURNING version"
+)
+BUMP_TABLE_VERSION = "UPDATE ddb_table SET version = version + 1 WHERE id = %s"
+BUMP_VERSION_OF_INDEX_TABLE = (
+    "UPDATE ddb_table SET version = version + 1 WHERE id = (SELECT table_id FROM ddb_index WHERE id = %s)"
+)
+TABLE_VERSION = "SELECT version FROM ddb_table WHERE id = %s"
 DELETE_TABLE_INDEX_ENTRIES = (
     "DELETE FROM ddb_index_entry WHERE index_id IN (SELECT id FROM ddb_index WHERE table_id = %s)"
 )
@@ -36,9 +46,29 @@ SET_INDEX_STATUS = "UPDATE ddb_index SET status = %s WHERE id = %s"
 DELETE_INDEX_ENTRIES = "DELETE FROM ddb_index_entry WHERE index_id = %s"
 DELETE_INDEX = "DELETE FROM ddb_index WHERE id = %s"
 LIST_INDEXES = "SELECT id, name, kind, status FROM ddb_index WHERE table_id = %s ORDER BY id"
+CREATING_INDEXES = (
+    "SELECT t.name, i.id, i.name FROM ddb_index i JOIN ddb_table t ON t.id = i.table_id "
+    "WHERE i.status = 'CREATING' ORDER BY i.id"
+)
 INDEX_STATS = "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_index_entry WHERE index_id = %s"
 
 GET_ITEM = "SELECT body FROM ddb_item WHERE table_id = %s AND hash_key = %s AND range_key = %s"
+# PostgreSQL: a transaction's first read of a table checks the version its write was
+# validated against and holds the table row in share mode until commit (a schema
+# change waits for the write, or the write sees the new version). Params: table_id,
+# table_id, hash_key, range_key.
+GET_ITEM_CHECKED = (
+    "SELECT (SELECT version FROM ddb_table WHERE id = %s FOR SHARE), "
+    "(SELECT body FROM ddb_item WHERE table_id = %s AND hash_key = %s AND range_key = %s FOR UPDATE)"
+)
+# PostgreSQL: a blind put, only if the table is still at the version it was validated
+# against (no row written otherwise). Params: hash_key, range_key, body, size,
+# segment_hash, table_id, version.
+UPSERT_ITEM_CHECKED = (
+    "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
+    "SELECT t.id, %s, %s, %s, %s, %s FROM ddb_table t WHERE t.id = %s AND t.version = %s FOR SHARE "
+    "ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET body = excluded.body, size = excluded.size"
+)
 UPSERT_ITEM = (
     "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (table_id, hash_key, range_key) "
@@ -209,8 +239,11 @@ GET_ITEMS_ANY_TABLE = (
 )
 UPSERT_ITEMS_MANY = (
     "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[]) "
-    "ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET body = excluded.body, size = excluded.size"
+    "SELECT k.t, k.h, k.r, k.b, k.s, k.g FROM "
+    "unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[], %s::bigint[]) "
+    "AS k(t, h, r, b, s, g, v) JOIN ddb_table t ON t.id = k.t AND t.version = k.v FOR SHARE OF t "
+    "ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET body = excluded.body, size = excluded.size "
+    "RETURNING table_id, hash_key, range_key"
 )
 
 FETCH_TOKEN = "SELECT request_hash, response, created_at FROM ddb_idempotency WHERE token = %s"
@@ -230,13 +263,16 @@ FETCH_USER_POLICIES = (
     "JOIN accounts_iamuser u ON u.id = gu.iamuser_id WHERE u.name = %s"
 )
 TOUCH_ACCESS_KEY = "UPDATE accounts_accesskey SET last_used_at = %s WHERE access_key_id = %s"
-ACCESS_LOG_COLUMNS = "time, principal, access_key_id, operation, table_name, outcome, source, request_id"
-INSERT_ACCESS_LOG = f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+ACCESS_LOG_COLUMNS = ("time, principal, access_key_id, operation, table_name, outcome, source, request_id, "
+                      "served_by")
+INSERT_ACCESS_LOG = (
+    f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 # PostgreSQL only: a whole batch in one statement.
 INSERT_ACCESS_LOG_MANY = (
     f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) "
     "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::text[], %s::text[])"
+    "%s::text[], %s::text[], %s::text[])"
 )
 PURGE_ACCESS_LOG = "DELETE FROM ddb_access_log WHERE time < %s"
 
@@ -391,31 +427,52 @@ def list_jobs(by_prefix: bool, before: bool) -> str:
 
 # --- unlocked single-item writes (PostgreSQL compare-and-set; bench issue 6) ---------------
 # Write only if the stored body is still the one the caller read (ABA is harmless: a
-# decision depends on the item's content only).
+# decision depends on the item's content only) and the table is still at the version
+# the write was validated against (checked with the table row in share mode).
+_TABLE_AT = "EXISTS (SELECT 1 FROM ddb_table t WHERE t.id = {id} AND t.version = {version} FOR SHARE)"
 CAS_UPDATE_ITEM = (
     "UPDATE ddb_item SET body = %s, size = %s "
-    "WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s"
+    "WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s AND "
+    + _TABLE_AT.format(id="%s", version="%s")
 )
 CAS_INSERT_ITEM = (
     "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (table_id, hash_key, range_key) DO NOTHING"
+    "SELECT t.id, %s, %s, %s, %s, %s FROM ddb_table t WHERE t.id = %s AND t.version = %s FOR SHARE "
+    "ON CONFLICT (table_id, hash_key, range_key) DO NOTHING"
 )
-CAS_DELETE_ITEM = "DELETE FROM ddb_item WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s"
+CAS_DELETE_ITEM = (
+    "DELETE FROM ddb_item WHERE table_id = %s AND hash_key = %s AND range_key = %s AND body = %s AND "
+    + _TABLE_AT.format(id="%s", version="%s")
+)
 CAS_UPDATE_ITEMS = (
     "UPDATE ddb_item i SET body = k.b, size = k.s "
-    "FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[]) "
-    "AS k(t, h, r, old, b, s) "
-    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old "
-    "RETURNING i.table_id, i.hash_key, i.range_key"
+    "FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::bigint[]) "
+    "AS k(t, h, r, old, b, s, v) "
+    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old AND "
+    + _TABLE_AT.format(id="k.t", version="k.v") +
+    " RETURNING i.table_id, i.hash_key, i.range_key"
 )
 CAS_INSERT_ITEMS = (
     "INSERT INTO ddb_item (table_id, hash_key, range_key, body, size, segment_hash) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[]) "
+    "SELECT k.t, k.h, k.r, k.b, k.s, k.g FROM "
+    "unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[], %s::int[], %s::bigint[]) "
+    "AS k(t, h, r, b, s, g, v) JOIN ddb_table t ON t.id = k.t AND t.version = k.v FOR SHARE OF t "
     "ON CONFLICT (table_id, hash_key, range_key) DO NOTHING RETURNING table_id, hash_key, range_key"
 )
 CAS_DELETE_ITEMS = (
-    "DELETE FROM ddb_item i USING unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[]) "
-    "AS k(t, h, r, old) "
-    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old "
-    "RETURNING i.table_id, i.hash_key, i.range_key"
+    "DELETE FROM ddb_item i USING unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bigint[]) "
+    "AS k(t, h, r, old, v) "
+    "WHERE i.table_id = k.t AND i.hash_key = k.h AND i.range_key = k.r AND i.body = k.old AND "
+    + _TABLE_AT.format(id="k.t", version="k.v") +
+    " RETURNING i.table_id, i.hash_key, i.range_key"
 )
+
+
+# --- the server registry (storage.models.Server) -----------------------------------
+SERVER_COLUMNS = "server_id, host, port, pid, version, started_at, heartbeat_at, leads"
+UPSERT_SERVER = (
+    f"INSERT INTO ddb_server ({SERVER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (server_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, leads = excluded.leads"
+)
+LIST_SERVERS = f"SELECT {SERVER_COLUMNS} FROM ddb_server ORDER BY started_at, server_id"
+DELETE_SERVER = "DELETE FROM ddb_server WHERE server_id = %s"

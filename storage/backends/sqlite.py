@@ -12,18 +12,22 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import astuple
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
+from storage.generation import FileGeneration, sqlite_generation_path
+
 from . import sql
-from .coalesce import Coalescer
 from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, IndexRecord, IndexRow,
-                   IndexScanRow, JobRecord, KeyRange, NewStream, QueryRow, RestoreSession, ScanRow, Snapshot,
-                   StorageBackend, StreamInfo, StreamRecordRow, TableExists, TableRecord, Transaction,
-                   WriteConflict)
+                   IndexScanRow, JobRecord, KeyRange, Lease, NewStream, QueryRow, RestoreSession, ScanRow,
+                   ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo, StreamRecordRow, TableExists,
+                   TableRecord, Transaction, WriteConflict)
+from .coalesce import Coalescer
+from .file_leases import try_file_lease
 
 
 @cache
@@ -31,11 +35,22 @@ def qmark(statement: str) -> str:
     return statement.replace("%s", "?")
 
 
+def _check_version(conn: sqlite3.Connection, table_id: int, version: int) -> bool:
+    """Under the database write lock: is the table still at the version a write was validated against?"""
+    row = conn.execute(qmark(sql.TABLE_VERSION), (table_id,)).fetchone()
+    return row is not None and row[0] == version
+
+
 class SQLiteTransaction(Transaction, Snapshot):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._checked: set[int] = set()
 
-    async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
+    async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
+        if version is not None and table_id not in self._checked:
+            if not _check_version(self._conn, table_id, version):
+                raise StaleSchema(table_id)
+            self._checked.add(table_id)
         row = self._conn.execute(qmark(sql.GET_ITEM), (table_id, pk, sk)).fetchone()
         return row[0] if row else None
 
@@ -85,7 +100,32 @@ class SQLiteBackend(StorageBackend):
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         # Concurrent blind PutItems share one write transaction and its fsync.
-        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int], None] = Coalescer(self._upsert_batch)
+        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
+            Coalescer(self._upsert_batch))
+        self._generation: FileGeneration | None = None
+
+    # --- one host: the generation file and lock files beside the database ----------
+    @property
+    def generation(self) -> FileGeneration:
+        if self._generation is None:
+            self._generation = FileGeneration(sqlite_generation_path(self._path))
+        return self._generation
+
+    async def try_lease(self, name: str) -> Lease | None:
+        return try_file_lease(self._path, name)
+
+    async def heartbeat_server(self, server: ServerRecord) -> None:
+        params = astuple(server)[:7] + (json.dumps(list(server.leads)),)
+        async with self._write() as conn:
+            conn.execute(qmark(sql.UPSERT_SERVER), params)
+
+    async def list_servers(self) -> list[ServerRecord]:
+        return [ServerRecord(*row[:7], tuple(json.loads(row[7])))
+                for row in self.conn.execute(qmark(sql.LIST_SERVERS)).fetchall()]
+
+    async def remove_server(self, server_id: str) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DELETE_SERVER), (server_id,))
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -120,7 +160,7 @@ class SQLiteBackend(StorageBackend):
     @staticmethod
     def _table(row: tuple) -> TableRecord:
         return TableRecord(id=row[0], name=row[1], status=row[2], created_at=float(row[3]),
-                           description=json.loads(row[4]))
+                           description=json.loads(row[4]), version=int(row[5]))
 
     async def load_table(self, name: str) -> TableRecord | None:
         row = self.conn.execute(qmark(sql.LOAD_TABLE), (name,)).fetchone()
@@ -137,13 +177,29 @@ class SQLiteBackend(StorageBackend):
                 conn.execute(qmark(sql.INSERT_INDEX), (row[0], index_name, kind, "ACTIVE")).fetchone()
         return TableRecord(row[0], name, status, created_at, description)
 
-    async def save_table(self, record: TableRecord) -> None:
+    async def save_table(self, record: TableRecord, *, new_indexes: Sequence[tuple[str, str, str]] = (),
+                         dropped_indexes: Sequence[int] = (), new_stream: NewStream | None = None,
+                         disable_streams: bool = False, now: float | None = None) -> list[int]:
         async with self._write() as conn:
-            conn.execute(qmark(sql.SAVE_TABLE),
-                         (record.status, json.dumps(record.description), record.id))
+            row = conn.execute(qmark(sql.SAVE_TABLE), (record.status, json.dumps(record.description), record.id,
+                                                       record.version)).fetchone()
+            if row is None:
+                raise StaleSchema(record.id)
+            ids = [conn.execute(qmark(sql.INSERT_INDEX), (record.id, name, kind, status)).fetchone()[0]
+                   for name, kind, status in new_indexes]
+            for index_id in dropped_indexes:
+                conn.execute(qmark(sql.DELETE_INDEX_ENTRIES), (index_id,))
+                conn.execute(qmark(sql.DELETE_INDEX), (index_id,))
+            if disable_streams:
+                conn.execute(qmark(sql.DISABLE_TABLE_STREAMS), (now if now is not None else time.time(), record.id))
+            if new_stream is not None:
+                self._insert_stream(conn, record.id, new_stream)
+        record.version = int(row[0])
+        return ids
 
     async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
         async with self._write() as conn:
+            conn.execute(qmark(sql.BUMP_TABLE_VERSION), (table_id,))
             conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now if now is not None else time.time(), table_id))
             if table_arn is not None:
                 conn.execute(qmark(sql.DELETE_TAGS), (table_arn,))
@@ -151,18 +207,25 @@ class SQLiteBackend(StorageBackend):
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 conn.execute(qmark(statement), (table_id,))
 
+    # Index changes bump their table's version: a write validated before is redone.
     async def create_index(self, table_id: int, name: str, kind: str, status: str) -> int:
         async with self._write() as conn:
+            conn.execute(qmark(sql.BUMP_TABLE_VERSION), (table_id,))
             return conn.execute(qmark(sql.INSERT_INDEX), (table_id, name, kind, status)).fetchone()[0]
 
     async def set_index_status(self, index_id: int, status: str) -> None:
         async with self._write() as conn:
+            conn.execute(qmark(sql.BUMP_VERSION_OF_INDEX_TABLE), (index_id,))
             conn.execute(qmark(sql.SET_INDEX_STATUS), (status, index_id))
 
     async def drop_index(self, index_id: int) -> None:
         async with self._write() as conn:
+            conn.execute(qmark(sql.BUMP_VERSION_OF_INDEX_TABLE), (index_id,))
             conn.execute(qmark(sql.DELETE_INDEX_ENTRIES), (index_id,))
             conn.execute(qmark(sql.DELETE_INDEX), (index_id,))
+
+    async def creating_indexes(self) -> list[tuple[str, int, str]]:
+        return [(r[0], int(r[1]), r[2]) for r in self.conn.execute(qmark(sql.CREATING_INDEXES)).fetchall()]
 
     async def list_indexes(self, table_id: int) -> list[IndexRecord]:
         return [IndexRecord(*row) for row in self.conn.execute(qmark(sql.LIST_INDEXES), (table_id,))]
@@ -217,13 +280,16 @@ class SQLiteBackend(StorageBackend):
         row = self.conn.execute(qmark(sql.GET_ITEM), (table_id, pk, sk)).fetchone()
         return row[0] if row else None
 
-    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk)))
+    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
+        if not await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version)):
+            raise StaleSchema(table_id)
 
-    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int]]) -> list[None]:
+    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
         async with self._write() as conn:
-            conn.executemany(qmark(sql.UPSERT_ITEM), rows)
-        return [None] * len(rows)
+            current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
+            written = [current[(row[0], row[6])] for row in rows]
+            conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
+        return written
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -342,15 +408,6 @@ class SQLiteBackend(StorageBackend):
         conn.execute(qmark(sql.INSERT_STREAM), (stream.arn, table_id, stream.table_name, stream.label,
                                                 stream.view_type, stream.created_at,
                                                 json.dumps(stream.key_schema)))
-
-    async def save_table_and_stream(self, record: TableRecord, new_stream: NewStream | None,
-                                    disable_streams: bool, now: float) -> None:
-        async with self._write() as conn:
-            conn.execute(qmark(sql.SAVE_TABLE), (record.status, json.dumps(record.description), record.id))
-            if disable_streams:
-                conn.execute(qmark(sql.DISABLE_TABLE_STREAMS), (now, record.id))
-            if new_stream is not None:
-                self._insert_stream(conn, record.id, new_stream)
 
     async def create_stream(self, table_id: int, stream: NewStream) -> None:
         async with self._write() as conn:

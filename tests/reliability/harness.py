@@ -30,6 +30,7 @@ class Deployment:
     data_dir: Path
     database_url: str
     servers: list[Server] = field(default_factory=list)
+    peers: list[Deployment] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -37,9 +38,10 @@ class Deployment:
         env.update(EXTENDDB_DATA_DIR=str(self.data_dir), DATABASE_URL=self.database_url)
         return env
 
-    def manage(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    def manage(self, *args: str, check: bool = True, timeout: float = 120,
+               input_text: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, check=check, timeout=timeout)
+                              capture_output=True, text=True, check=check, timeout=timeout, input=input_text)
 
     def create_key(self, user: str = "reliability") -> Key:
         out = self.manage("createkey", "--user", user).stdout
@@ -73,6 +75,27 @@ class Deployment:
             if server.process.poll() is None:
                 server.stop()
             kill_group(server.process)  # any worker left behind
+        for peer in self.peers:
+            peer.stop_all()
+
+    def sql(self, statement: str) -> None:
+        """Run one statement on the deployment's PostgreSQL database, autocommit."""
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    def peer(self) -> Deployment:
+        """Another host's deployment of the same database: a data directory of its own
+        holding only what docs/operations.md says must be shared (the master key and
+        the Django secret key)."""
+        data_dir = Path(tempfile.mkdtemp(prefix="extenddb-peer-", dir=self.data_dir))
+        for name in ("master.key", "secret_key"):
+            if (self.data_dir / name).exists():
+                shutil.copy2(self.data_dir / name, data_dir / name)
+        peer = Deployment(data_dir, self.database_url)
+        self.peers.append(peer)
+        return peer
 
 
 def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
@@ -139,6 +162,43 @@ class PrivateCluster:
                         "-l", str(self.root / "pg.log"), "-w", "-t", "60", *args],
                        check=True, capture_output=True, timeout=90)
 
+    def sql(self, statement: str) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+            cur = conn.execute(statement)
+            return cur.fetchall() if cur.description else []
+
+    def options(self) -> str:
+        return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on"
+
+
+@contextmanager
+def standby_of(primary: PrivateCluster, synchronous: bool = False) -> Iterator[PrivateCluster]:
+    """A streaming hot standby of `primary` (pg_basebackup -R), on a port of its own.
+    `synchronous`: the primary then waits for it at every commit, so nothing the
+    primary acknowledged is lost if it dies and the standby is promoted."""
+    root = Path(tempfile.mkdtemp(prefix="extenddb-pg-standby-"))
+    shutil.chown(root, "postgres", "postgres")
+    standby = PrivateCluster(root, free_port())
+    subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_basebackup"), "-D", str(root / "data"),
+                    "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream",
+                    "--no-sync"], check=True, capture_output=True, timeout=180)
+    try:
+        standby.ctl("-o", standby.options() + " -c hot_standby=on", "start")
+        if synchronous:
+            primary.sql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+            primary.sql("SELECT pg_reload_conf()")
+            deadline = time.monotonic() + 60
+            while not primary.sql("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'"):
+                assert time.monotonic() < deadline, "the standby never became synchronous"
+                time.sleep(0.2)
+        yield standby
+    finally:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(root / "data"),
+                        "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
 
 def private_cluster_available() -> str | None:
     """None, or why a private cluster cannot be made here."""
@@ -156,9 +216,8 @@ def private_cluster() -> Iterator[PrivateCluster]:
     cluster = PrivateCluster(root, free_port())
     subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D", str(root / "data"),
                     "-A", "trust", "-U", "postgres", "--no-sync"], check=True, capture_output=True, timeout=120)
-    options = f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=on"
     try:
-        cluster.ctl("-o", options, "start")
+        cluster.ctl("-o", cluster.options(), "start")
         yield cluster
     finally:
         subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(root / "data"),

@@ -407,7 +407,9 @@ def test_key_condition_query() -> None:
     ("id = sk", (), "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"),
     (":h = :r", (), "Invalid condition in KeyConditionExpression: No key attribute specified"),
     ("id = :h AND id = :r", (), "KeyConditionExpressions must only contain one condition per key"),
-    ("a = :h AND b = :r AND c = :r2", (), "Conditions can be of length 1 or 2 only"),
+    # Up to 8 conditions parse (multi-attribute GSI keys); a two-attribute schema takes 2.
+    ("a = :h AND b = :r AND c = :r2", (("a", "S"), ("b", "S")), "Conditions can be of length 1 or 2 only"),
+    (" AND ".join(f"{n} = :h" for n in "abcdefghi"), (), "Conditions can be of length 1 or 2 only"),
     ("sk = :r", (("id", "S"), ("sk", "S")), "Query condition missed key schema element: id"),
     ("id = :h AND extra = :r", (("id", "S"), ("sk", "S")), "Query condition missed key schema element: sk"),
     ("id = :h AND sk = :r", (("id", "S"),), "Query key condition not supported"),

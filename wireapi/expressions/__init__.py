@@ -15,10 +15,10 @@ from .apply import UpdateResult, apply_update
 from .attributes import ExpressionAttributes
 from .conditions import ParsedCondition, parse_condition
 from .evaluate import evaluate_condition
-from .keycond import KeyCondition, KeyQuery, parse_key_condition
+from .keycond import KeyCondition, KeyQuery, key_condition_from_key_conditions, parse_key_condition
 from .legacy import (
-    LegacyCondition, condition_from_expected, condition_from_filter, key_condition_from_key_conditions,
-    projection_from_attributes_to_get, update_from_attribute_updates,
+    LegacyCondition, condition_from_expected, condition_from_filter, projection_from_attributes_to_get,
+    update_from_attribute_updates,
 )
 from .params import validate_expression_params
 from .paths import get_path, project_paths

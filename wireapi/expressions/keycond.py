@@ -1,4 +1,5 @@
-"""KeyConditionExpression (and legacy KeyConditions) for Query.
+"""KeyConditionExpression (and legacy KeyConditions) for Query. Depends on
+legacy.py for the comparisons both share; legacy.py does not import this.
 
 Three stages, as DynamoDB: the text is parsed and checked like any condition;
 its shape is reduced to at most one ComparisonOperator per attribute (request
@@ -9,35 +10,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wireapi.errors import ValidationException
+from wireapi.errors import MAX_KEY_PART_ATTRIBUTES, ValidationException
+from wireapi.keys import KeySchema
 
 from .ast import And, Between, Compare, Condition, Func, In, Literal, Not, Or, Path
 from .attributes import ExpressionAttributes
 from .conditions import parse_condition
+from .legacy import check_condition_args, compare_legacy, validate_conditions
 
 _OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NOT_INDEXABLE = ("NULL", "NOT_NULL", "NE", "CONTAINS", "NOT_CONTAINS", "IN")
 _INVALID = "One or more parameter values were invalid: "
+MAX_KEY_CONDITIONS = 2 * MAX_KEY_PART_ATTRIBUTES
 
 
 @dataclass(frozen=True, slots=True)
 class KeyQuery:
-    """What Query needs: the partition value and an optional sort-key test."""
+    """What Query needs: the partition value and an optional sort-key test.
+
+    On a multi-attribute key, `hash_value` is the first HASH attribute's value
+    and `more_hash` the others'; `range_prefix` holds the equalities on the
+    leading RANGE attributes and `range_name` is the last RANGE attribute the
+    condition names, with its test."""
     hash_name: str
     hash_value: dict
     range_name: str | None = None
     range_operator: str | None = None  # EQ LT LE GT GE BETWEEN BEGINS_WITH
     range_values: tuple[dict, ...] = ()
+    more_hash: tuple[tuple[str, dict], ...] = ()
+    range_prefix: tuple[tuple[str, dict], ...] = ()
+
+    @property
+    def hash_values(self) -> tuple[dict, ...]:
+        return (self.hash_value,) + tuple(value for _, value in self.more_hash)
 
     def matches_range(self, value: dict | None) -> bool:
         if self.range_operator is None:
             return True
         if value is None:
             return False
-        from .legacy import compare_legacy
-
         return compare_legacy(self.range_operator, value, list(self.range_values))
+
+    def matches_start(self, start: dict) -> bool:
+        """Whether a start key (already checked to carry the key) meets the sort-key conditions."""
+        from wireapi.values import values_equal
+
+        if any(not values_equal(start[name], value) for name, value in self.range_prefix):
+            return False
+        return self.matches_range(start.get(self.range_name or ""))
+
+    def same_partition(self, start: dict) -> bool:
+        from wireapi.values import values_equal
+
+        return all(values_equal(start[name], value)
+                   for name, value in ((self.hash_name, self.hash_value),) + self.more_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +77,8 @@ class KeyCondition:
         """Match against a key schema; keys are names or (name, type) pairs."""
         schema = [k if isinstance(k, tuple) else (k, None) for k in (hash_key, range_key) if k]
         count = len(self.conditions)
+        if count > 2:
+            raise ValidationException("Conditions can be of length 1 or 2 only")
         for position, (name, key_type) in enumerate(schema):
             is_hash = position == 0
             if is_hash and len(schema) == 1 and count > 1:
@@ -59,18 +88,60 @@ class KeyCondition:
                 if is_hash or count > 1:
                     raise ValidationException(f"Query condition missed key schema element: {name}")
                 continue
-            operator, values = found
-            if operator in _NOT_INDEXABLE:
-                raise ValidationException("Attempted conditional constraint is not an indexable operation")
-            if key_type and any(key_type not in v for v in values):
-                raise ValidationException(_INVALID + "Condition parameter type does not match schema type")
-            if is_hash and operator != "EQ":
+            _check_indexable(found, key_type)
+            if is_hash and found[0] != "EQ":
                 raise ValidationException("Query key condition not supported")
         hash_name = schema[0][0]
         range_name = schema[1][0] if len(schema) > 1 else None
         ranged = self.conditions.get(range_name) if range_name else None
         return KeyQuery(hash_name, self.conditions[hash_name][1][0], range_name,
                         ranged[0] if ranged else None, ranged[1] if ranged else ())
+
+    def for_key_schema(self, schema: KeySchema) -> KeyQuery:
+        """Match against a table's or an index's key schema (multi-attribute GSI keys included)."""
+        if not schema.composite:
+            return self.for_schema((schema.hash_name, schema.hash_type),
+                                   (schema.range_name, schema.range_type) if schema.range_name else None)
+        # Multi-attribute key: every HASH attribute with `=`; RANGE attributes
+        # from the first, without a gap, a range test only on the last named.
+        for name, key_type in schema.hash_parts:
+            found = self.conditions.get(name)
+            if found is None:
+                raise ValidationException(f"Query condition missed key schema element: {name}")
+            _check_indexable(found, key_type)
+            if found[0] != "EQ":
+                raise ValidationException("Query key condition not supported")
+        if any(name not in schema.names for name in self.conditions):
+            raise ValidationException("Query key condition not supported")
+        ranges = schema.range_parts
+        for later, (later_name, _) in enumerate(ranges):
+            if later_name not in self.conditions:
+                continue
+            for earlier_name, _ in ranges[:later]:
+                earlier = self.conditions.get(earlier_name)
+                if earlier is None or earlier[0] != "EQ":
+                    raise ValidationException(
+                        f"RANGE key attributes {earlier_name} must have equality conditions specified in the "
+                        f"query because a condition is present on key attribute {later_name}")
+        used = [(name, key_type) for name, key_type in ranges if name in self.conditions]
+        for name, key_type in used:
+            _check_indexable(self.conditions[name], key_type)
+        hash_name = schema.hash_name
+        more_hash = tuple((name, self.conditions[name][1][0]) for name, _ in schema.more_hash)
+        if not used:
+            return KeyQuery(hash_name, self.conditions[hash_name][1][0], more_hash=more_hash)
+        prefix = tuple((name, self.conditions[name][1][0]) for name, _ in used[:-1])
+        last = used[-1][0]
+        operator, values = self.conditions[last]
+        return KeyQuery(hash_name, self.conditions[hash_name][1][0], last, operator, values, more_hash, prefix)
+
+
+def _check_indexable(found: tuple[str, tuple[dict, ...]], key_type: str | None) -> None:
+    operator, values = found
+    if operator in _NOT_INDEXABLE:
+        raise ValidationException("Attempted conditional constraint is not an indexable operation")
+    if key_type and any(key_type not in v for v in values):
+        raise ValidationException(_INVALID + "Condition parameter type does not match schema type")
 
 
 def _reduce(expr: Condition, found: dict[str, tuple[str, tuple[dict, ...]]]) -> None:
@@ -126,11 +197,16 @@ def _reduce(expr: Condition, found: dict[str, tuple[str, tuple[dict, ...]]]) -> 
 
 def validate_key_conditions(conditions: dict[str, tuple[str, tuple[dict, ...]]]) -> None:
     """The checks DynamoDB shares with legacy KeyConditions."""
-    from .legacy import check_condition_args
-
     for operator, values in conditions.values():
         check_condition_args(operator, list(values))
-    if len(conditions) not in (1, 2):
+    check_condition_count(len(conditions))
+
+
+def check_condition_count(count: int) -> None:
+    """Before the key schema is known: at most a multi-attribute GSI key's eight
+    attributes (a table's, an LSI's and a single-attribute GSI's two are checked
+    by KeyCondition.for_schema)."""
+    if not 1 <= count <= MAX_KEY_CONDITIONS:
         raise ValidationException("Conditions can be of length 1 or 2 only")
 
 
@@ -147,3 +223,10 @@ def parse_key_condition(text: str, attrs: ExpressionAttributes,
     if hash_key is None:
         return condition
     return condition.for_schema(hash_key, range_key)
+
+
+def key_condition_from_key_conditions(conditions: dict) -> KeyCondition:
+    """Legacy KeyConditions -> KeyCondition (then .for_key_schema with the table's or index's keys)."""
+    checked = validate_conditions(conditions)
+    check_condition_count(len(checked))
+    return KeyCondition(checked)

@@ -191,16 +191,6 @@ def condition_from_filter(conditions: dict, conditional_operator: str | None = N
                            conditional_operator or "AND")
 
 
-def key_condition_from_key_conditions(conditions: dict):
-    """Legacy KeyConditions -> KeyCondition (call .for_schema with the table's keys)."""
-    from .keycond import KeyCondition
-
-    checked = validate_conditions(conditions)
-    if len(checked) not in (1, 2):
-        raise ValidationException("Conditions can be of length 1 or 2 only")
-    return KeyCondition(checked)
-
-
 # --- AttributeUpdates / AttributesToGet ---------------------------------------
 
 def update_from_attribute_updates(attribute_updates: dict) -> UpdatePlan:

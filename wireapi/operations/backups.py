@@ -16,6 +16,7 @@ ExportTableToPointInTime reads it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 import time
@@ -379,8 +380,8 @@ async def update_continuous_backups(req: Request, data: dict[str, Any]) -> dict[
         }
     else:
         desc["_pitr"] = {"PointInTimeRecoveryStatus": "DISABLED"}
-    record.description = desc
-    await req.runtime.backend.save_table(record)
+    # A copy: the cached record stays as it was if the save is refused as stale.
+    await req.runtime.backend.save_table(dataclasses.replace(record, description=desc))
     req.runtime.catalog.changed()
     return {"ContinuousBackupsDescription": _continuous(desc)}
 

@@ -52,8 +52,8 @@ async def batch_get_item(req: Request, data: dict[str, Any]) -> bytes:
         table = await get_table(req, table_name)
         schema = table.extra["schema"]
         encoded = [key_from_key_param(schema, key) for key in keys]
-        found = await req.runtime.backend.get_items(table.id, encoded)
         consistent = bool(spec.get("ConsistentRead"))
+        found = await req.reader(consistent).get_items(table.id, encoded)
         items = responses.setdefault(table.name, [])
         units.setdefault(table.name, 0.0)
         for key, encoded_key in zip(keys, encoded):

@@ -1,38 +1,39 @@
-"""UpdateTable's GlobalSecondaryIndexUpdates: create (with a background
-backfill of existing items), delete, and throughput updates of GSIs."""
+"""UpdateTable's GlobalSecondaryIndexUpdates: create (the background process
+then backfills existing items: wireapi.backfill), delete, and throughput
+updates of GSIs."""
 from __future__ import annotations
 
-import asyncio
-import copy
-import logging
+from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from storage.backends import TableRecord
 
-from .. import errors, indexes
+from .. import errors
 from ..dispatch import Request
-from ..runtime import Runtime
-
-log = logging.getLogger("extenddb.indexes")
+from .table_schema import MAX_GSIS, check_created_gsi, index_description, throughput_description
 
 _INVALID = "One or more parameter values were invalid: "
-BACKFILL_PAGE = 200
-# Let requests that loaded the table before the index existed finish before
-# the backfill reads their items (they do not maintain the new index).
-BACKFILL_DELAY_SECONDS = 1.0
 
-_backfills: set[asyncio.Task] = set()
+
+@dataclass
+class IndexChanges:
+    """What UpdateTable's GlobalSecondaryIndexUpdates do to the stored indexes: written
+    with the new description in one transaction (StorageBackend.save_table)."""
+
+    create: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kind, status)
+    drop: list[int] = field(default_factory=list)  # index ids
 
 
 def validate_updates(updates: list[dict[str, Any]]) -> None:
     names: set[str] = set()
     for update in updates:
-        if not any(update.get(k) for k in ("Update", "Create", "Delete")):
+        actions = sum(1 for k in ("Update", "Create", "Delete") if update.get(k))
+        if not actions:
             raise errors.ValidationException(
                 _INVALID + "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
                 "GlobalSecondaryIndexUpdate.Delete must not be null")
+        if actions > 1:
+            raise errors.ValidationException(errors.GSI_UPDATE_MORE_THAN_ONE_ACTION)
         name = next(update[k]["IndexName"] for k in ("Update", "Create", "Delete") if update.get(k))
         if name in names:
             raise errors.ValidationException(
@@ -45,32 +46,30 @@ def validate_updates(updates: list[dict[str, Any]]) -> None:
 
 
 async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
-                        data: dict[str, Any]) -> list[tuple[int, str]]:
-    """Change `desc` for each update; return the (index id, name) pairs to backfill."""
-    from .tables import MAX_GSIS, _check_key_schema, _check_projection, _index_description, _throughput
-
+                        data: dict[str, Any]) -> IndexChanges:
+    """Change `desc` for each update; return the index rows to create and to drop."""
     updates = data["GlobalSecondaryIndexUpdates"]
     validate_updates(updates)
     gsis = desc.setdefault("GlobalSecondaryIndexes", [])
     by_name = {g["IndexName"]: g for g in gsis}
-    backend = req.runtime.backend
     pay = desc.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
-    to_backfill: list[tuple[int, str]] = []
+    changes = IndexChanges()
     for update in updates:
         if update.get("Create"):
             create = update["Create"]
             name = create["IndexName"]
             if name in by_name or name in {i["IndexName"] for i in desc.get("LocalSecondaryIndexes", [])}:
                 raise errors.ValidationException(f"{_INVALID}Index with name: {name} already exists")
+            requested = data.get("AttributeDefinitions") or []
             definitions = {d["AttributeName"]: d for d in desc["AttributeDefinitions"]}
-            for definition in data.get("AttributeDefinitions") or []:
+            for definition in requested:
                 known = definitions.get(definition["AttributeName"])
                 if known and known["AttributeType"] != definition["AttributeType"]:
                     raise errors.ValidationException(
                         _INVALID + "Cannot change the type of an attribute that is used by the table or "
                         f"an index: {definition['AttributeName']}")
                 definitions[definition["AttributeName"]] = definition
-            msg = _check_key_schema(create["KeySchema"], list(definitions)) or _check_projection(create)
+            msg = check_created_gsi(create, [d["AttributeName"] for d in requested])
             if msg:
                 raise errors.ValidationException(msg)
             if len(gsis) >= MAX_GSIS:
@@ -84,13 +83,12 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             for index in gsis + desc.get("LocalSecondaryIndexes", []) + [create]:
                 used.update(k["AttributeName"] for k in index["KeySchema"])
             desc["AttributeDefinitions"] = [d for n, d in definitions.items() if n in used]
-            entry = _index_description(record.name, create, global_index=True, pay_per_request=pay)
+            entry = index_description(record.name, create, global_index=True, pay_per_request=pay)
             entry["IndexStatus"] = "CREATING"
             entry["Backfilling"] = True
             gsis.append(entry)
             by_name[name] = entry
-            index_id = await backend.create_index(record.id, name, "GSI", "CREATING")
-            to_backfill.append((index_id, name))
+            changes.create.append((name, "GSI", "CREATING"))
         elif update.get("Delete"):
             name = update["Delete"]["IndexName"]
             if name not in by_name:
@@ -98,7 +96,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
             spec = next((s for s in record.extra["indexes"] if s.name == name), None)
             gsis.remove(by_name.pop(name))
             if spec is not None:
-                await backend.drop_index(spec.id)
+                changes.drop.append(spec.id)
         else:
             change = update["Update"]
             name = change["IndexName"]
@@ -108,53 +106,7 @@ async def apply_updates(req: Request, record: TableRecord, desc: dict[str, Any],
                 raise errors.ValidationException(
                     _INVALID + f"ProvisionedThroughput should not be specified for index: {name} "
                     "when BillingMode is PAY_PER_REQUEST")
-            by_name[name]["ProvisionedThroughput"] = _throughput(change["ProvisionedThroughput"])
+            by_name[name]["ProvisionedThroughput"] = throughput_description(change["ProvisionedThroughput"])
     if not gsis:
         desc.pop("GlobalSecondaryIndexes")
-    return to_backfill
-
-
-def start_backfill(runtime: Runtime, table_name: str, index_id: int, index_name: str) -> None:
-    task = asyncio.get_running_loop().create_task(_backfill(runtime, table_name, index_id, index_name))
-    _backfills.add(task)
-    task.add_done_callback(_backfills.discard)
-
-
-async def _backfill(runtime: Runtime, table_name: str, index_id: int, index_name: str) -> None:
-    """Index every existing item, a page per transaction, then mark the index ACTIVE.
-
-    Each item is re-read under its row lock before its entry is written, so a
-    concurrent write either lands before (and is indexed here) or after (and
-    maintains the index itself, the index being CREATING and writable)."""
-    await asyncio.sleep(BACKFILL_DELAY_SECONDS)
-    backend = runtime.backend
-    try:
-        record = await runtime.catalog.get(table_name)
-        spec = next((s for s in record.extra["indexes"] if s.id == index_id), None) if record else None
-        if record is None or spec is None:
-            return  # table or index deleted meanwhile
-        after = None
-        while True:
-            rows = await backend.scan(record.id, after, None, BACKFILL_PAGE)
-            if not rows:
-                break
-            async with backend.transaction() as txn:
-                for hash_key, range_key, _, _ in rows:
-                    raw = await txn.get_item(record.id, hash_key, range_key)
-                    if raw is not None:
-                        await indexes.maintain(txn, [spec], hash_key, range_key, None, orjson.loads(raw))
-            after = (rows[-1][0], rows[-1][1])
-        await backend.set_index_status(index_id, "ACTIVE")
-        record = await runtime.catalog.get(table_name)
-        if record is None:
-            return
-        desc = copy.deepcopy(record.description)
-        for gsi in desc.get("GlobalSecondaryIndexes", []):
-            if gsi["IndexName"] == index_name:
-                gsi["IndexStatus"] = "ACTIVE"
-                gsi.pop("Backfilling", None)
-        record.description = desc
-        await backend.save_table(record)
-        runtime.catalog.changed()
-    except Exception:
-        log.exception("backfill of index %s on %s failed", index_name, table_name)
+    return changes

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from storage.backends import TableRecord, Transaction, WriteConflict
+from storage.backends import StaleSchema, TableRecord, Transaction, WriteConflict
 
 from .. import capacity, changes, errors, expressions, indexes, values
-from ..dispatch import Request
+from ..dispatch import STALE_RETRIES, Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
 from .tables import get_table
@@ -99,12 +99,13 @@ async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, dec
             return WriteOutcome(old, new, detail)
         body = orjson.dumps(new) if new is not None else None
         size = values.item_size(new) if new is not None else 0
-        if await backend.compare_and_set(table.id, pk, sk, None if raw is None else bytes(raw), body, size):
+        if await backend.compare_and_set(table.id, pk, sk, None if raw is None else bytes(raw), body, size,
+                                         table.version):
             return WriteOutcome(old, new, detail)
     for _ in range(_WRITE_RETRIES):
         try:
             async with backend.transaction() as txn:
-                raw = await txn.get_item(table.id, pk, sk)
+                raw = await txn.get_item(table.id, pk, sk, table.version)
                 old = orjson.loads(raw) if raw is not None else None
                 new, detail = decide(old)
                 if new is old:
@@ -147,7 +148,7 @@ async def write_many(req: Request, writes: list[PreparedWrite],
             async with backend.transaction() as txn:
                 for i in order:
                     write = writes[i]
-                    raw = await txn.get_item(write.table.id, write.pk, write.sk)
+                    raw = await txn.get_item(write.table.id, write.pk, write.sk, write.table.version)
                     old = orjson.loads(raw) if raw is not None else None
                     try:
                         new, detail = write.decide(old)
@@ -280,11 +281,27 @@ async def prepare_condition_check(req: Request, data: dict[str, Any]) -> Prepare
     return PreparedWrite(table, pk, sk, key, decide)
 
 
+async def run_write_redone(req: Request, write: PreparedWrite,
+                           prepare: Callable[[], Awaitable[PreparedWrite]]) -> tuple[PreparedWrite, WriteOutcome]:
+    """run_write, preparing the write again if its table changed meanwhile (StaleSchema),
+    for requests that make several independent writes: redoing the whole request
+    (wireapi.app) would repeat the writes already made."""
+    for attempt in range(STALE_RETRIES):
+        try:
+            return write, await run_write(req, write)
+        except StaleSchema:
+            req.runtime.catalog.invalidate()
+            if attempt == STALE_RETRIES - 1:
+                raise errors.InternalServerError() from None
+            write = await prepare()
+    raise AssertionError("unreachable")
+
+
 async def run_write(req: Request, write: PreparedWrite) -> WriteOutcome:
     if write.blind_item is not None:
         item = write.blind_item
         await req.runtime.backend.put_item(write.table.id, write.pk, write.sk, orjson.dumps(item),
-                                           write.blind_size)
+                                           write.blind_size, write.table.version)
         return WriteOutcome(None, item)  # the old item is not read; its size counts as 0
     return await write_item(req, write.table, write.pk, write.sk, write.decide)
 
@@ -335,7 +352,7 @@ async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes
 
     table = await get_table(req, data["TableName"])
     pk, sk = key_from_key_param(table.extra["schema"], key)
-    raw = await req.runtime.backend.get_item(table.id, pk, sk)
+    raw = await req.reader(bool(data.get("ConsistentRead"))).get_item(table.id, pk, sk)
     wants_capacity = capacity.requested(data) is not None
     if projection is None and not wants_capacity:
         # The stored body is already the wire JSON: no parse, no re-encode.

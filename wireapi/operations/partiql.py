@@ -16,7 +16,8 @@ from ..partiql import ast, parse
 from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
-from .items import PreparedWrite, WriteOutcome, WritesFailed, run_write, write_many, write_response
+from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write, run_write_redone, write_many,
+                    write_response)
 from .transact import check_token, save_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
@@ -99,14 +100,13 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
 
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
-    backend = req.runtime.backend
-    for entry, p in zip(entries, prepared):
+    for n, (entry, p) in enumerate(zip(entries, prepared)):
         if isinstance(p, errors.DynamoDBError):
             responses.append(_error_entry(p))
             continue
         try:
             if isinstance(p, PreparedGet):
-                raw = await backend.get_item(p.table.id, p.pk, p.sk)
+                raw = await req.reader(bool(entry.get("ConsistentRead"))).get_item(p.table.id, p.pk, p.sk)
                 size = values.item_size(orjson.loads(raw)) if raw is not None else 0
                 units[p.table.name] = units.get(p.table.name, 0.0) + capacity.read_units(
                     size, bool(entry.get("ConsistentRead")))
@@ -115,7 +115,9 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
                 if found is not None:
                     response["Item"] = found
             else:
-                outcome = await run_write(req, p)
+                stmt, params = parsed[n]  # type: ignore[misc]
+                p, outcome = await run_write_redone(
+                    req, p, lambda: prepare_write(req, stmt, params, entry))  # noqa: B023 - awaited here
                 units[p.table.name] = units.get(p.table.name, 0.0) + _item_units(outcome)
                 response = {"TableName": p.table.name}
                 returned = write_response({}, p, outcome).get("Attributes")  # RETURNING

@@ -5,24 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from storage.backends import KeyRange
-from storage.keycodec import encode_key_value
+from storage.keycodec import encode_composite, encode_key_part, encode_key_value, escape_part, prefix_end
 
-from .. import capacity, errors, expressions, values
+from .. import capacity, errors, expressions
 from ..dispatch import Request
 from ..expressions import KeyQuery, legacy
 from . import read_common as rc
 from .scan import scan
+from ..keys import KeySchema
 from .tables import get_table
 
 _SHAPE = "1 validation error detected: "  # Query's Select errors come from the shape check
 
 
-def key_range(kq: KeyQuery) -> KeyRange:
-    """The sort-key test as bounds on the encoded sort key."""
-    op = kq.range_operator
+def key_range(kq: KeyQuery, schema: KeySchema | None = None) -> KeyRange:
+    """The sort-key test as bounds on the encoded sort key. On a multi-attribute
+    key the equalities on the leading RANGE attributes are a byte prefix of
+    the encoding, and the test on the last one named a range under it."""
+    if schema is None or not schema.composite:
+        return _single_range(kq.range_operator, kq.range_values)
+    prefix = encode_composite([value for _, value in kq.range_prefix])
+    return _part_range(prefix, kq.range_operator, kq.range_values)
+
+
+def _single_range(op: str | None, operands: tuple[dict, ...]) -> KeyRange:
     if op is None:
         return KeyRange()
-    first = encode_key_value(kq.range_values[0])
+    first = encode_key_value(operands[0])
     if op == "EQ":
         return KeyRange(first, True, first, True)
     if op == "LT":
@@ -34,37 +43,53 @@ def key_range(kq: KeyQuery) -> KeyRange:
     if op == "GE":
         return KeyRange(low=first)
     if op == "BETWEEN":
-        return KeyRange(first, True, encode_key_value(kq.range_values[1]), True)
+        return KeyRange(first, True, encode_key_value(operands[1]), True)
     # BEGINS_WITH: S is UTF-8 and B raw bytes, so a prefix is a byte range.
-    return KeyRange(low=first, high=_prefix_end(first), high_inclusive=False)
+    return KeyRange(low=first, high=prefix_end(first), high_inclusive=False)
 
 
-def _prefix_end(prefix: bytes) -> bytes | None:
-    """The smallest byte string above every string starting with `prefix`."""
-    trimmed = prefix.rstrip(b"\xff")
-    if not trimmed:
-        return None
-    return trimmed[:-1] + bytes([trimmed[-1] + 1])
+def _part_range(prefix: bytes, op: str | None, operands: tuple[dict, ...]) -> KeyRange:
+    """Entries starting with `prefix` whose next attribute passes `op`."""
+    everything = KeyRange(low=prefix or None, high=prefix_end(prefix) if prefix else None, high_inclusive=False)
+    if op is None:
+        return everything
+    if op == "BEGINS_WITH":
+        start = prefix + escape_part(encode_key_value(operands[0]))
+        return KeyRange(low=start, high=prefix_end(start), high_inclusive=False)
+    at = prefix + encode_key_part(operands[0])  # every entry whose attribute equals the operand starts so
+    after = prefix_end(at)
+    if op == "EQ":
+        return KeyRange(low=at, high=after, high_inclusive=False)
+    if op == "LT":
+        return KeyRange(low=everything.low, high=at, high_inclusive=False)
+    if op == "LE":
+        return KeyRange(low=everything.low, high=after, high_inclusive=False)
+    if op == "GT":
+        return KeyRange(low=after, high=everything.high, high_inclusive=False)
+    if op == "GE":
+        return KeyRange(low=at, high=everything.high, high_inclusive=False)
+    high = prefix_end(prefix + encode_key_part(operands[1]))  # BETWEEN
+    return KeyRange(low=at, high=high, high_inclusive=False)
 
 
 def _check_start_bounds(start: dict[str, Any], kq: KeyQuery) -> None:
-    same_hash = values.values_equal(start[kq.hash_name], kq.hash_value)
-    if kq.range_operator is None:
+    same_hash = kq.same_partition(start)
+    if kq.range_operator is None and not kq.range_prefix:
         if not same_hash:
             raise errors.ValidationException(
                 "The provided starting key is outside query boundaries based on provided conditions")
         return
-    if not kq.matches_range(start.get(kq.range_name or "")):
+    if not kq.matches_start(start):
         raise errors.ValidationException("The provided starting key does not match the range key predicate")
     if not same_hash:
         raise errors.ValidationException("The query can return at most one row and cannot be restarted")
 
 
-def _check_filter_keys(condition: Any, kq: KeyQuery, legacy_filter: bool) -> None:
+def _check_filter_keys(condition: Any, schema: KeySchema, legacy_filter: bool) -> None:
     heads = getattr(condition, "path_heads", ()) if condition is not None else ()
     label = "QueryFilter" if legacy_filter else "Filter Expression"
-    for name in (kq.hash_name, kq.range_name):
-        if name is not None and name in heads:
+    for name in schema.names:
+        if name in heads:
             raise errors.ValidationException(
                 f"{label} can only contain non-primary key attributes: Primary key attribute: {name}")
 
@@ -86,7 +111,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     exprs = expressions.compile_expressions(data)
     key_condition = exprs.key_condition
     if key_condition is None:
-        key_condition = legacy.key_condition_from_key_conditions(data["KeyConditions"])
+        key_condition = expressions.key_condition_from_key_conditions(data["KeyConditions"])
     condition = exprs.filter or condition
     projection = exprs.projection or projection
 
@@ -97,14 +122,13 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     names = rc.start_key_names(table, index)
     rc.check_start_key_size(start, names, table_only=False)
     rc.check_index_start_pieces(start, schema)
-    kq = key_condition.for_schema((schema.hash_name, schema.hash_type),
-                                  (schema.range_name, schema.range_type) if schema.range_name else None)
+    kq = key_condition.for_key_schema(schema)
     table_start = None
     if start is not None:
         table_start = rc.encode_table_start(table, start)
         _check_start_bounds(start, kq)
     rc.check_nested_key_paths(table, rc.projection_nested(projection))
-    _check_filter_keys(condition, kq, legacy_filter=exprs.filter is None and condition is not None)
+    _check_filter_keys(condition, schema, legacy_filter=exprs.filter is None and condition is not None)
     rc.check_index_select(index, select)
     rc.check_nested_key_paths(table, rc.filter_nested(condition))
     fetch_base = rc.needs_base_items(index, select, projection, condition)
@@ -112,9 +136,9 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
                        bool(data.get("ConsistentRead")), names, capacity.requested(data))
     forward = data.get("ScanIndexForward", True) is not False
-    backend = req.runtime.backend
-    rng = key_range(kq)
-    hash_bytes = encode_key_value(kq.hash_value)
+    backend = req.reader(plan.consistent)
+    rng = key_range(kq, schema)
+    hash_bytes = encode_composite(kq.hash_values) if schema.composite else encode_key_value(kq.hash_value)
 
     if index is None:
         async def fetch(after: bytes | None, n: int) -> rc.Batch:

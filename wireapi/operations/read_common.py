@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from storage.backends import TableRecord
-from storage.keycodec import encode_key_value
+from storage.keycodec import encode_composite, encode_key_value
 
 from .. import capacity, errors, expressions, values
 from ..indexes import IndexSpec
@@ -94,6 +94,9 @@ def encode_table_start(table: TableRecord, start: dict[str, Any]) -> tuple[bytes
 def encode_index_start(index: IndexSpec, start: dict[str, Any]) -> tuple[bytes, bytes]:
     """(index hash, index range) of a start key already checked piece by piece."""
     schema = index.schema
+    if schema.composite:
+        return (encode_composite([start[name] for name, _ in schema.hash_parts]),
+                encode_composite([start[name] for name, _ in schema.range_parts]))
     range_bytes = encode_key_value(start[schema.range_name]) if schema.range_name else b""
     return encode_key_value(start[schema.hash_name]), range_bytes
 

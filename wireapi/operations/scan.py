@@ -79,7 +79,7 @@ async def scan(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
 
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
                        bool(data.get("ConsistentRead")), names, capacity.requested(data))
-    backend = req.runtime.backend
+    backend = req.reader(plan.consistent)
 
     if index is None:
         async def fetch(after: tuple[bytes, bytes] | None, n: int) -> rc.Batch:

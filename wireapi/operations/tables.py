@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import uuid
 from typing import Any
-
-from django.conf import settings
 
 from storage.backends.base import NewStream, TableExists, TableRecord
 
@@ -15,13 +14,10 @@ from ..dispatch import Request
 from . import index_updates
 from . import tags as tags_ops  # CreateTable's Tags, DeleteTable's tags
 
+from .table_schema import (MAX_GSIS, MAX_LSIS, check_gsi_key_schema, check_key_schema, check_projection,
+                           index_description, shape_problem, table_arn, throughput_description)
+
 _INVALID = "One or more parameter values were invalid: "
-MAX_GSIS = 20
-MAX_LSIS = 5
-
-
-def table_arn(name: str) -> str:
-    return f"arn:aws:dynamodb:{settings.EXTENDDB_REGION}:{settings.EXTENDDB_ACCOUNT_ID}:table/{name}"
 
 
 def table_name_of(name_or_arn: str) -> str:
@@ -40,41 +36,11 @@ async def get_table(req: Request, name: str, *, named: bool = False) -> TableRec
     return record
 
 
-def _throughput(spec: dict[str, Any] | None) -> dict[str, Any]:
-    spec = spec or {}
-    return {
-        "NumberOfDecreasesToday": 0,
-        "ReadCapacityUnits": spec.get("ReadCapacityUnits", 0),
-        "WriteCapacityUnits": spec.get("WriteCapacityUnits", 0),
-    }
-
-
-def _check_key_schema(key_schema: list[dict], defined: list[str]) -> str | None:
-    names = [k["AttributeName"] for k in key_schema]
-    if any(n not in defined for n in names):
-        return (_INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
-                f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(defined)}]")
-    if len(names) == 2 and names[0] == names[1]:
-        return "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-    if key_schema[0]["KeyType"] != "HASH":
-        return "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
-    if len(key_schema) > 1 and key_schema[1]["KeyType"] != "RANGE":
-        return "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
-    return None
-
-
-def _check_projection(index: dict) -> str | None:
-    projection = index["Projection"]
-    kind = projection.get("ProjectionType")
-    if kind is None:
-        return _INVALID + "Unknown ProjectionType: null"
-    if projection.get("NonKeyAttributes") and kind != "INCLUDE":
-        return _INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified"
-    return None
-
-
 def validate_create(data: dict[str, Any]) -> None:
     """CreateTable's semantic checks, in DynamoDB's order."""
+    shape = shape_problem(data)
+    if shape is not None:
+        raise shape
     msg = _create_problem(data)
     if msg:
         raise errors.ValidationException(msg)
@@ -98,7 +64,7 @@ def _create_problem(data: dict[str, Any]) -> str | None:  # noqa: C901 - one che
     keys = [k["AttributeName"] for k in data["KeySchema"]]
     if len(keys) > len(defined):
         return "Invalid KeySchema: Some index key attribute have no definition"
-    msg = _check_key_schema(data["KeySchema"], defined)
+    msg = check_key_schema(data["KeySchema"], defined)
     if msg:
         return msg
     lsis, gsis = data.get("LocalSecondaryIndexes"), data.get("GlobalSecondaryIndexes")
@@ -114,7 +80,7 @@ def _create_problem(data: dict[str, Any]) -> str | None:  # noqa: C901 - one che
                     "specifying a LocalSecondaryIndex")
         for index in lsis:
             name = index["IndexName"]
-            msg = _check_key_schema(index["KeySchema"], defined)
+            msg = check_key_schema(index["KeySchema"], defined)
             if msg:
                 return msg
             if len(index["KeySchema"]) != 2:
@@ -123,7 +89,7 @@ def _create_problem(data: dict[str, Any]) -> str | None:  # noqa: C901 - one che
             if index_hash != keys[0]:
                 return (_INVALID + "Index KeySchema does not have the same leading hash key as table "
                         f"KeySchema for index: {name}. index hash key: {index_hash}, table hash key: {keys[0]}")
-            msg = _check_projection(index)
+            msg = check_projection(index)
             if msg:
                 return msg
             if name in seen:
@@ -136,7 +102,7 @@ def _create_problem(data: dict[str, Any]) -> str | None:  # noqa: C901 - one che
             return _INVALID + "List of GlobalSecondaryIndexes is empty"
         for index in gsis:
             name = index["IndexName"]
-            msg = _check_key_schema(index["KeySchema"], defined) or _check_projection(index)
+            msg = check_gsi_key_schema(name, index["KeySchema"], defined) or check_projection(index)
             if msg:
                 return msg
             if data.get("BillingMode") == "PAY_PER_REQUEST" and index.get("ProvisionedThroughput"):
@@ -157,19 +123,6 @@ def _create_problem(data: dict[str, Any]) -> str | None:  # noqa: C901 - one che
     if len(set(defined)) != len(defined):
         return _INVALID + "Duplicate AttributeName in AttributeDefinitions"
     return None
-
-
-def _index_description(table_name: str, index: dict, *, global_index: bool, pay_per_request: bool) -> dict:
-    out: dict[str, Any] = {
-        "IndexName": index["IndexName"],
-        "KeySchema": index["KeySchema"],
-        "Projection": index["Projection"],
-        "IndexArn": f"{table_arn(table_name)}/index/{index['IndexName']}",
-    }
-    if global_index:
-        out["IndexStatus"] = "ACTIVE"
-        out["ProvisionedThroughput"] = _throughput(None if pay_per_request else index.get("ProvisionedThroughput"))
-    return out
 
 
 def _stream_fields(name: str, spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -211,7 +164,7 @@ def initial_description(data: dict[str, Any], created_at: float) -> dict[str, An
         "TableName": name,
         "KeySchema": data["KeySchema"],
         "CreationDateTime": created_at,
-        "ProvisionedThroughput": _throughput(None if pay else data.get("ProvisionedThroughput")),
+        "ProvisionedThroughput": throughput_description(None if pay else data.get("ProvisionedThroughput")),
         "TableArn": table_arn(name),
         "TableId": str(uuid.uuid4()),
         "DeletionProtectionEnabled": bool(data.get("DeletionProtectionEnabled", False)),
@@ -221,11 +174,11 @@ def initial_description(data: dict[str, Any], created_at: float) -> dict[str, An
                                       "LastUpdateToPayPerRequestDateTime": created_at}
     if data.get("LocalSecondaryIndexes"):
         desc["LocalSecondaryIndexes"] = [
-            _index_description(name, i, global_index=False, pay_per_request=pay)
+            index_description(name, i, global_index=False, pay_per_request=pay)
             for i in data["LocalSecondaryIndexes"]]
     if data.get("GlobalSecondaryIndexes"):
         desc["GlobalSecondaryIndexes"] = [
-            _index_description(name, i, global_index=True, pay_per_request=pay)
+            index_description(name, i, global_index=True, pay_per_request=pay)
             for i in data["GlobalSecondaryIndexes"]]
     if data.get("TableClass"):
         desc["TableClassSummary"] = {"TableClass": data["TableClass"]}
@@ -323,7 +276,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             now = round(time.time(), 3)
             desc["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                           "LastUpdateToPayPerRequestDateTime": now}
-            desc["ProvisionedThroughput"] = _throughput(None)
+            desc["ProvisionedThroughput"] = throughput_description(None)
             changed = True
     elif billing == "PROVISIONED" or throughput:
         if (billing == "PROVISIONED" or current_billing == "PAY_PER_REQUEST") and not throughput:
@@ -346,7 +299,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
                     f"{old['WriteCapacityUnits']}. Requested WriteCapacityUnits: {throughput['WriteCapacityUnits']}. "
                     "Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
                     "higher limits.")
-            desc["ProvisionedThroughput"] = _throughput(throughput)
+            desc["ProvisionedThroughput"] = throughput_description(throughput)
             desc.pop("BillingModeSummary", None)
             desc["BillingModeSummary"] = {"BillingMode": "PROVISIONED"}
             changed = True
@@ -373,22 +326,24 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     if "TableClass" in data:
         desc["TableClassSummary"] = {"TableClass": data["TableClass"]}
         changed = True
-    backfills: list[tuple[int, str]] = []
+    index_changes = index_updates.IndexChanges()
     if data.get("GlobalSecondaryIndexUpdates"):
-        backfills = await index_updates.apply_updates(req, record, desc, data)
+        index_changes = await index_updates.apply_updates(req, record, desc, data)
         changed = True
     if not changed:
         raise errors.ValidationException(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
-    record.description = desc
-    if stream_change is not None:  # the table and its stream rows change together
-        await req.runtime.backend.save_table_and_stream(record, *stream_change, time.time())
-    else:
-        await req.runtime.backend.save_table(record)
+    # A copy: the cached record stays as it was if the save is refused as stale.
+    record = dataclasses.replace(record, description=desc)
+    new_stream, disable_streams = stream_change or (None, False)
+    # One transaction for the table, its index rows and its streams; refused (StaleSchema,
+    # and the request is redone) if the table changed since it was read here. A new
+    # index is backfilled by the background process (wireapi.backfill).
+    await req.runtime.backend.save_table(record, new_indexes=index_changes.create,
+                                         dropped_indexes=index_changes.drop, new_stream=new_stream,
+                                         disable_streams=disable_streams, now=time.time())
     req.runtime.catalog.changed()
-    for index_id, index_name in backfills:
-        index_updates.start_backfill(req.runtime, name, index_id, index_name)
     return {"TableDescription": await describe(req, record, stats=False)}
 
 

@@ -113,6 +113,8 @@ async def resolve_target(req: Request, target: ast.Target, consistent: bool
     index = None
     if target.index is not None:
         index = rc.resolve_index(table, {"IndexName": target.index, "ConsistentRead": consistent})
+        if index.schema.composite:  # DynamoDB's PartiQL reads no multi-attribute index
+            raise errors.ValidationException(errors.PARTIQL_MULTI_ATTRIBUTE_INDEX)
     return table, index
 
 
@@ -185,7 +187,7 @@ def decode_next_token(plan: SelectPlan, token: str | None) -> Any:
 # --- running it ------------------------------------------------------------------
 
 def _fetcher(req: Request, plan: SelectPlan) -> rc.Fetch:
-    backend = req.runtime.backend
+    backend = req.reader(plan.read.consistent)
     table, index = plan.read.table, plan.read.index
     fetch_base = rc.needs_base_items(index, None, plan.read.projection, plan.read.condition)
 
@@ -271,6 +273,10 @@ async def prepare_get(req: Request, stmt: ast.Select, params: list[dict[str, Any
     binder = Binder(params)
     table = await get_table(req, stmt.target.table)
     schema = table.extra["schema"]
+    if stmt.target.index is not None:
+        index = next((i for i in table.extra["indexes"] if i.name == stmt.target.index), None)
+        if index is not None and index.schema.composite:
+            raise errors.ValidationException(errors.PARTIQL_MULTI_ATTRIBUTE_INDEX)
     try:
         key, rest = split_key(stmt.where, schema.names, binder)
     except errors.ValidationException as exc:

@@ -4,6 +4,7 @@ it and records its progress and outcome in the job's description."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from contextlib import aclosing
@@ -14,10 +15,10 @@ import orjson
 
 from django.conf import settings
 
-from storage.backends.base import JobRecord, TableRecord
+from storage.backends.base import JobRecord, StaleSchema, TableRecord
 
 from .. import errors, indexes, values
-from ..dispatch import Request
+from ..dispatch import STALE_RETRIES, Request
 from ..keys import key_from_item
 from ..operations.items import PreparedWrite, write_many
 from ..runtime import Runtime, get_runtime
@@ -188,6 +189,21 @@ def _prepare(table: TableRecord, item: dict[str, Any]) -> PreparedWrite:
     return PreparedWrite(table, pk, sk, {n: item[n] for n in schema.names}, decide)
 
 
+async def _activate(runtime: Runtime, name: str) -> None:
+    """The imported table becomes ACTIVE (on the definition as it is now)."""
+    for _ in range(STALE_RETRIES):
+        table = await runtime.catalog.get(name)
+        if table is None:
+            return
+        try:
+            await runtime.backend.save_table(dataclasses.replace(table, status="ACTIVE"))
+        except StaleSchema:
+            runtime.catalog.invalidate()
+            continue
+        runtime.catalog.changed()
+        return
+
+
 async def _drop(runtime: Runtime, table: TableRecord) -> None:
     await runtime.backend.drop_table(table.id)
     runtime.catalog.changed()
@@ -208,16 +224,30 @@ class _ImportPass:
         self.heartbeat = _Heartbeat(runtime, job)
         self.processed = self.imported = self.failed = self.size = 0
         self.batch: list[PreparedWrite] = []
+        self.items: list[dict[str, Any]] = []  # the batch's items, to prepare again if the table changes
 
     def _error(self, key: str, index: int | None, message: str) -> None:
         self.failed += 1
         self.error_log.write(key, index, message)
 
     async def flush(self) -> None:
-        if self.batch:
-            await write_many(self.request, self.batch)  # index entries and stream records in the same transaction
-            self.imported += len(self.batch)
-            self.batch.clear()
+        if not self.batch:
+            return
+        catalog = self.request.runtime.catalog
+        for attempt in range(STALE_RETRIES):
+            try:
+                await write_many(self.request, self.batch)  # index entries and stream records in the same transaction
+                break
+            except StaleSchema:  # the table changed while it was being imported: prepare the batch again
+                catalog.invalidate()
+                table = await catalog.get(self.table.name)
+                if table is None or attempt == STALE_RETRIES - 1:
+                    raise
+                self.table = table
+                self.batch = [_prepare(table, item) for item in self.items]
+        self.imported += len(self.batch)
+        self.batch.clear()
+        self.items.clear()
 
     async def read_object(self, key: str, path: Path) -> None:
         try:
@@ -246,6 +276,7 @@ class _ImportPass:
         if candidate.item is not None:
             try:
                 self.batch.append(_prepare(self.table, candidate.item))
+                self.items.append(candidate.item)
             except errors.DynamoDBError as exc:
                 error = exc.message or type(exc).__name__
         if error is not None:
@@ -295,8 +326,6 @@ async def run_import(runtime: Runtime, job: JobRecord) -> None:
         await _drop(runtime, table)
         await _finish(runtime, job, failure)
         return
-    table.status = "ACTIVE"
-    await runtime.backend.save_table(table)
-    runtime.catalog.changed()
+    await _activate(runtime, table.name)
     # Items that were no items fail the import, but the table and the good items stay (as DynamoDB).
     await _finish(runtime, job, ITEM_VALIDATION if reading.failed else None, **reading.counts())

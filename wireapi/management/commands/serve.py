@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from extenddb_site.http_timeouts import DeadlineHttpToolsProtocol
 from extenddb_site.tls import ensure_self_signed
+from storage.generation import SingleHostError, claim_single_host
 from wireapi import background
 
 APP = "extenddb_site.asgi:application"
@@ -82,9 +83,15 @@ class Command(BaseCommand):
             proc.start()
             self.stdout.write(f"Plaintext endpoint (loopback only): "
                               f"http://{opts['plaintext_host']}:{opts['plaintext_port']}")
+        db = settings.DATABASES["default"]
+        if db["ENGINE"].endswith("sqlite3"):
+            try:
+                claim_single_host(db["NAME"])
+            except SingleHostError as exc:
+                raise CommandError(str(exc)) from None
         if background.BACKGROUND_TASKS and not opts["no_background"]:
-            # TTL sweeping and import/export jobs run once per server, not once per worker.
-            multiprocessing.get_context("spawn").Process(target=background.run, args=(os.getpid(),),
+            # Background work runs in one process per server; each task on one server of the cluster.
+            multiprocessing.get_context("spawn").Process(target=background.run, args=(os.getpid(), opts["port"]),
                                                   daemon=True).start()
         self.stdout.write(f"Endpoint: https://{opts['host']}:{opts['port']}  "
                           f"({opts['workers']} workers)")
