@@ -24,9 +24,11 @@ def _unused_keys() -> list[AccessKey]:
     return list(AccessKey.objects.filter(unused, status=AccessKey.ACTIVE).select_related("user")[:100])
 
 
-def _facts() -> dict:
-    counts = activity.per_table()
-    return {"counts": counts, "totals": activity.totals(counts), "unused": _unused_keys(),
+def _facts(user) -> dict:
+    """What this administrator may see: traffic with table rights, keys with key rights."""
+    counts = activity.per_table() if user.has_perm("storage.view_table") else {}
+    return {"counts": counts, "totals": activity.totals(counts),
+            "unused": _unused_keys() if user.has_perm("accounts.view_accesskey") else None,
             "version": about.server_version(), "database": about.database(),
             "access_log_on": settings.EXTENDDB_ACCESS_LOG}
 
@@ -40,7 +42,7 @@ async def dashboard(request: HttpRequest) -> HttpResponse:
             tables, _ = await summaries(request)
         except DynamoDBError as exc:
             error = message_of(exc)
-    facts = await sync_to_async(_facts)()
+    facts = await sync_to_async(_facts)(user)
     for t in tables:
         t.update(facts["counts"].get(t["name"], {}))
     context = {"title": "Dashboard", "tables": tables, "activity": True, "error": error,
