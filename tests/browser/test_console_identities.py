@@ -91,6 +91,9 @@ def test_least_privilege_user_policy_simulator_and_key(console, shot, server, dd
     rows = list(csv.reader(open(download.value.path(), encoding="utf-8")))
     assert rows == [["Access key ID", "Secret access key"], [key_id, secret]]
     shot(console, "key-shown-once")
+    console.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.endpoint)
+    console.click("#copy-secret")
+    expect(console.locator("#copy-secret")).to_have_text("Copied")
     console.reload()  # a reload re-posts the form: refused, the secret is not shown again
     assert console.locator("#already-shown").count() == 1 and secret not in console.content()
     app = client_for(server, key_id, secret)
