@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Quick start: `python3 bootstrap.py serve` and `python3 bootstrap.py test`.
+"""Quick start: `python3 bootstrap.py serve`, `python3 bootstrap.py test`,
+`python3 bootstrap.py --version`.
 
-Needs only python3. Creates .venv, installs the pinned requirements, then
-  serve: migrates (the init step), creates a first access key and a first
-         web admin if there are none, and serves HTTPS on the embedded
+Needs only python3. Creates .venv, installs the pinned requirements (again
+only when a requirements file's content changed: a stamp in .venv holds their
+hash), then
+  serve: `manage.py serve --init`: in that one process, migrates (the init
+         step) when migrations are pending, creates a first access key and a
+         first web admin if there are none, and serves HTTPS on the embedded
          SQLite default;
   test:  installs the test tools (the JavaScript SDK when npm is present,
          Debian's chromium for the browser tests when running as root)
@@ -12,7 +16,9 @@ Extra arguments go to `manage.py serve` or to pytest.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,23 +34,51 @@ def run(*cmd: str | Path, cwd: Path = ROOT) -> None:
     subprocess.run([str(c) for c in cmd], cwd=cwd, check=True)
 
 
+def _included(path: Path) -> list[Path]:
+    """The requirements file and every file it includes (-r), in order."""
+    found, pending = [], [path]
+    while pending:
+        path = pending.pop(0)
+        if path not in found:
+            found.append(path)
+            pending += [path.parent / m for m in re.findall(r"^-r\s+(\S+)", path.read_text(), re.M)]
+    return found
+
+
+def _requirements_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    for included in _included(path):
+        digest.update(included.name.encode() + b"\0" + included.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> Path:
+    return VENV / f".installed-{path.name}"
+
+
 def install(requirements: str) -> None:
+    """pip only when a requirements file changed: the stamp holds the hash of what was installed."""
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / f".installed-{requirements}"
-    files = [ROOT / "requirements.txt", ROOT / requirements]
-    newest = max(f.stat().st_mtime for f in files)
-    if not stamp.exists() or stamp.stat().st_mtime < newest:
-        run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", ROOT / requirements)
-        stamp.touch()
+    path = ROOT / requirements
+    stamp = _stamp(path)
+    if stamp.exists() and stamp.read_text().strip() == _requirements_hash(path):
+        return
+    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", path)
+    for included in _included(path):  # what requirements-dev.txt includes is installed too
+        _stamp(included).write_text(_requirements_hash(included) + "\n")
 
 
 def serve(args: list[str]) -> None:
     install("requirements.txt")
-    run(PY, "manage.py", "migrate", "--noinput", "-v", "0")
-    run(PY, "manage.py", "ensurekey")
-    run(PY, "manage.py", "createadmin", "--if-none")  # first start: web admin password shown once
-    os.execv(PY, [str(PY), "manage.py", "serve", *args])
+    # One process: migrations, the first key and admin (each a query when there is
+    # nothing to do; the first start shows the secret and the password once), then serve.
+    os.execv(PY, [str(PY), "manage.py", "serve", "--init", *args])
+
+
+def version() -> str:
+    text = (ROOT / "extenddb_site" / "version.py").read_text()
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
 def ensure_chromium() -> None:
@@ -67,6 +101,9 @@ def test(args: list[str]) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--version"]:
+        print(version())
+        return
     if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test"):
         sys.exit(__doc__)
     {"serve": serve, "test": test}[sys.argv[1]](sys.argv[2:])

@@ -1,29 +1,14 @@
 """What the dashboard and the settings page say about the server itself."""
 from __future__ import annotations
 
-from functools import cache
-from importlib import metadata
-from pathlib import Path
-
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from extenddb_site.version import __version__
 
 
-@cache
 def server_version() -> str:
-    """The installed distribution's version; from a checkout, the CHANGELOG's newest release."""
-    try:
-        return metadata.version("extenddb")
-    except metadata.PackageNotFoundError:
-        pass
-    changelog = ROOT / "CHANGELOG.md"
-    if changelog.exists():
-        for line in changelog.read_text(encoding="utf-8").splitlines():
-            if line.startswith("## ") and "unreleased" not in line.lower():
-                return line[3:].strip() + " + unreleased changes"
-    return "unreleased (from a source checkout)"
+    return __version__
 
 
 def database() -> str:

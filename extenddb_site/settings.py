@@ -3,9 +3,12 @@
 DATABASE_URL picks the storage backend (postgres://… for production, a SQLite
 file in the data directory by default); EXTENDDB_* configure the endpoint.
 """
+import sys
 from pathlib import Path
 
 import environ
+
+from extenddb_site.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,8 +65,10 @@ EXTENDDB_STREAM_ITERATOR_SECONDS = env.float("EXTENDDB_STREAM_ITERATOR_SECONDS",
 EXTENDDB_S3_ROOT = Path(env.str("EXTENDDB_S3_ROOT", default=str(DATA_DIR / "s3"))).resolve()
 EXTENDDB_EXPORT_FILE_BYTES = env.int("EXTENDDB_EXPORT_FILE_BYTES", default=64 * 1024 * 1024)
 
-INSTALLED_APPS = [
-    "daphne",
+# daphne only replaces `runserver` (development, websockets); importing it loads
+# Twisted (about 0.2 s in every process), so it is installed for that command only.
+INSTALLED_APPS = ["daphne"] if sys.argv[1:2] == ["runserver"] else []
+INSTALLED_APPS += [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -187,12 +192,22 @@ EXTENDDB_CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("EXTENDDB_LOG_LEVEL", default="WARNING")},
-}
+# --- logs and metrics (extenddb_site.logs, extenddb_site.metrics; docs/operations.md) ---
+# One line a record on standard output, as JSON objects or plain text; Django's,
+# uvicorn's and Python's warnings go through the same formatter.
+EXTENDDB_LOG_FORMAT = env.str("EXTENDDB_LOG_FORMAT", default="text").lower()
+EXTENDDB_LOG_LEVEL = env.str("EXTENDDB_LOG_LEVEL", default="INFO").upper()
+LOGGING = logging_config(EXTENDDB_LOG_FORMAT, EXTENDDB_LOG_LEVEL)
+# A log line per request (INFO, logger extenddb.request): on by default with JSON
+# logs (a collector reads them), off with text (the database access log records
+# every request anyway).
+EXTENDDB_REQUEST_LOG = env.bool("EXTENDDB_REQUEST_LOG", default=EXTENDDB_LOG_FORMAT == "json")
+# /metrics answers addresses in these networks, and any address presenting
+# `Authorization: Bearer <EXTENDDB_METRICS_TOKEN>` when a token is set. Others get 403:
+# table names are not for the internet.
+EXTENDDB_METRICS_TOKEN = env.str("EXTENDDB_METRICS_TOKEN", default="")
+EXTENDDB_METRICS_ALLOWED_NETWORKS = env.list("EXTENDDB_METRICS_ALLOWED_NETWORKS",
+                                             default=["127.0.0.0/8", "::1/128"])
 
 # --- overload and slow clients (reliability) ----------------------------------
 # Requests one worker handles at once; past it the worker answers 503

@@ -78,17 +78,22 @@ def start_server(data_dir: str, *extra: str, workers: int = 2, ca: str | None = 
     raise RuntimeError(f"server did not come up: {log_path.read_text()}")
 
 
+def root_answer(port: int, ca: str, timeout: float = 2) -> bytes:
+    """The whole answer to one `GET /` over TLS (OSError if there is none)."""
+    ctx = ssl.create_default_context(cafile=ca)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            response = b""
+            while chunk := tls.recv(4096):
+                response += chunk
+            return response
+
+
 def _healthy(port: int, ca: str) -> bool:
     if not os.path.exists(ca):
         return False
     try:
-        ctx = ssl.create_default_context(cafile=ca)
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                response = b""
-                while chunk := tls.recv(4096):
-                    response += chunk
-                return b"healthy" in response
+        return b"healthy" in root_answer(port, ca)
     except OSError:
         return False

@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import random
+import time
 import zlib
 from datetime import datetime, timezone
 from typing import Any
@@ -23,7 +24,7 @@ from django.conf import settings
 
 from storage.backends import StaleSchema
 
-from . import audit, background, authz, errors, shapes, sigv4
+from . import audit, background, authz, errors, observe, shapes, sigv4
 from .dispatch import SERVICES, STALE_RETRIES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
@@ -95,19 +96,21 @@ async def _lifespan(receive: Any, send: Any) -> None:
             except Exception as exc:  # the database may come up later; requests retry
                 log.warning("storage not reachable at startup: %s", exc)
             runtime.generation.read()  # starts listening for changes made by other servers
-            _settle_heap()
+            settle_heap()
+            observe.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             try:
                 await audit.flush()  # the last second of the access log
             except Exception as exc:
                 log.warning("access log not flushed at shutdown: %s", exc)
+            observe.stop()
             await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def _settle_heap() -> None:
+def settle_heap() -> None:
     """Load what every request needs (the first request no longer pays for the
     imports), then hide the startup heap from the cyclic collector.
 
@@ -139,6 +142,7 @@ async def application(scope: dict, receive: Any, send: Any) -> None:
         # Overloaded: answer at once, in DynamoDB's shape, rather than queue without bound.
         exc = errors.ServiceUnavailable()
         await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        observe.shed()
         return
     _inflight += 1
     try:
@@ -163,6 +167,7 @@ def _max_inflight() -> int:
 
 async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[bytes, bytes],
                          content_type: bytes, reply_type: bytes, rid: str) -> None:
+    started = time.perf_counter()
     body = await _read_body(receive)
     if body is None:
         exc: errors.DynamoDBError = errors.RequestTooLarge()
@@ -184,6 +189,7 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
     await _respond(send, status, payload, reply_type, rid)
     audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome,
                  seen.served_by)
+    observe.request(scope, rid, seen, outcome, status, started, len(body), len(payload))
 
 
 class _Seen:

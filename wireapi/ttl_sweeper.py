@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from extenddb_site import joblog
 from storage.backends import StaleSchema, TableRecord
 
 from . import changes, errors, streams
@@ -151,9 +152,8 @@ async def run_forever() -> None:
     while True:
         started = time.monotonic()
         try:
-            deleted = await sweep_once(budget=settings.EXTENDDB_TTL_SCAN_ITEMS)
-            if deleted:
-                log.info("TTL sweep deleted %d expired items", deleted)
+            async with joblog.job("ttl-sweep", quiet=True) as report:  # logged when it deleted something
+                report.result(deleted=await sweep_once(budget=settings.EXTENDDB_TTL_SCAN_ITEMS))
         except Exception:
             log.exception("TTL sweep failed")
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -223,6 +223,14 @@ class StorageBackend(Reader):
     @abc.abstractmethod
     async def remove_server(self, server_id: str) -> None: ...
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """psycopg_pool's get_stats() of each open connection pool, by pool name (none by default)."""
+        return {}
+
+    def replica_lags(self) -> dict[str, float]:
+        """Each read replica's lag in seconds (an upper bound; inf while unknown), by label."""
+        return {}
+
     # --- tables ------------------------------------------------------------
     @abc.abstractmethod
     async def load_table(self, name: str) -> TableRecord | None: ...

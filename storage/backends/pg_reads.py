@@ -73,6 +73,10 @@ class PgPool:
             self._opened = False
             await self.pool.close()
 
+    @property
+    def opened(self) -> bool:
+        return self._opened
+
     def connection_lost(self) -> None:
         """A statement failed on a broken connection (the server restarted or failed
         over): test the idle ones now, so the next requests do not meet them one by one."""

@@ -174,6 +174,15 @@ class PostgresBackend(StorageBackend):
     async def remove_server(self, server_id: str) -> None:
         await self._db.exec(sql.DELETE_SERVER, (server_id,))
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        pools = [("primary", self._db)]
+        if self._replicas is not None:
+            pools += [(f"replica {r.label}", r.pool) for r in self._replicas.replicas]
+        return {name: pool.pool.get_stats() for name, pool in pools if pool.opened}
+
+    def replica_lags(self) -> dict[str, float]:
+        return {r.label: r.lag for r in self._replicas.replicas} if self._replicas is not None else {}
+
     async def _one(self, statement: str, params: tuple) -> tuple | None:
         return await self._db.one(statement, params)
 

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from extenddb_site import joblog
 from storage.backends.base import BackupBusy, BackupGone, BackupRecord, TableExists, TableRecord
 
 from .. import errors, indexes
@@ -315,7 +316,8 @@ async def restore_table_from_backup(req: Request, data: dict[str, Any]) -> dict[
     index_names += [(i["IndexName"], "GSI") for i in request.get("GlobalSecondaryIndexes", [])]
     backend = req.runtime.backend
     try:
-        async with backend.restore_backup(backup.id, target, description, created_at, index_names) as session:
+        async with joblog.job("restore", backup=backup.arn, table=target), \
+                backend.restore_backup(backup.id, target, description, created_at, index_names) as session:
             if session.indexes:
                 await _rebuild_indexes(session, description)
     except TableExists:

@@ -15,6 +15,7 @@ import orjson
 
 from django.conf import settings
 
+from extenddb_site import joblog
 from storage.backends.base import JobRecord, StaleSchema, TableRecord
 
 from .. import errors, indexes, values
@@ -52,7 +53,10 @@ async def run_jobs() -> None:
                 continue
             ran = True
             try:
-                await run(runtime, job)
+                async with joblog.job(kind.lower(), arn=job.arn) as report:
+                    await run(runtime, job)
+                    report.outcome = "failed" if job.status == "FAILED" else "ok"
+                    report.result(failure=job.description.get("FailureCode"))
             except Exception:
                 log.exception("%s %s failed", kind.lower(), job.arn)
                 await _finish(runtime, job, ("InternalServerError", "Internal server error"))
@@ -84,6 +88,7 @@ class _Heartbeat:
         if time.monotonic() - self._last < PROGRESS_SECONDS:
             return
         self._last = time.monotonic()
+        joblog.progress(**progress)
         self._job.description.update(progress)
         self._job.updated_at = jobs.now()
         await self._runtime.backend.save_job(self._job)
@@ -120,6 +125,7 @@ async def run_export(runtime: Runtime, job: JobRecord) -> None:
                 for _, _, body, size in rows:
                     writer.add(body)
                     billed += size
+                joblog.progress(ItemCount=writer.item_count, BilledSizeBytes=billed)
                 await heartbeat.beat()
         end = jobs.now()
         manifest = writer.finish({
