@@ -49,6 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--concurrency", default="1,16")
     ap.add_argument("--rounds", type=int, default=3, help="repeat each measurement; the best round counts")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--pitr", action="store_true", help="enable point-in-time recovery on the table (its writes "
+                    "then keep item history)")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile each operation's last run and print the top functions by self time")
     return ap.parse_args(argv)
@@ -170,6 +172,10 @@ async def main_async(args, key: dict) -> dict:
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "BillingMode": "PAY_PER_REQUEST"}))
     assert status == 200, out
+    if args.pitr:
+        status, out = await driver.call(*driver.build("UpdateContinuousBackups", {
+            "TableName": workload.TABLE, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}))
+        assert status == 200, out
     ds = workload.DataSet(args.items, args.partitions)
     load = [driver.build("BatchWriteItem", {"RequestItems": {workload.TABLE: [
         {"PutRequest": {"Item": ds.item(i)}} for i in range(start, min(start + 25, ds.count))]}})
@@ -180,7 +186,7 @@ async def main_async(args, key: dict) -> dict:
     print(f"loaded {ds.count} items in {time.perf_counter() - t0:.1f} s", flush=True)
 
     import random
-    results: dict = {"backend": args.backend, "items": ds.count, "ops": {}}
+    results: dict = {"backend": args.backend, "items": ds.count, "pitr": args.pitr, "ops": {}}
     for n, op in enumerate(args.ops.split(",")):
         rng = random.Random(n)
         results["ops"][op] = {}

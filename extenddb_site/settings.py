@@ -64,6 +64,10 @@ EXTENDDB_STREAM_ITERATOR_SECONDS = env.float("EXTENDDB_STREAM_ITERATOR_SECONDS",
 # is a first-level folder of it); export data files are cut at this many bytes.
 EXTENDDB_S3_ROOT = Path(env.str("EXTENDDB_S3_ROOT", default=str(DATA_DIR / "s3"))).resolve()
 EXTENDDB_EXPORT_FILE_BYTES = env.int("EXTENDDB_EXPORT_FILE_BYTES", default=64 * 1024 * 1024)
+# Point-in-time recovery: seconds between retention purges of item history, and the
+# shortest INCREMENTAL_EXPORT window (DynamoDB's: 15 minutes).
+EXTENDDB_PITR_PURGE_SECONDS = env.float("EXTENDDB_PITR_PURGE_SECONDS", default=3600.0)
+EXTENDDB_INCREMENTAL_EXPORT_MIN_SECONDS = env.float("EXTENDDB_INCREMENTAL_EXPORT_MIN_SECONDS", default=900.0)
 
 # daphne only replaces `runserver` (development, websockets); importing it loads
 # Twisted (about 0.2 s in every process), so it is installed for that command only.

@@ -147,6 +147,8 @@ class Backup(models.Model):
     size = models.BigIntegerField(default=0)
     item_count = models.BigIntegerField(default=0)
     description = models.JSONField()  # the table description at backup time
+    # USER (CreateBackup) or SYSTEM (taken when a table with PITR enabled is deleted).
+    backup_type = models.CharField(max_length=16, default="USER")
 
     class Meta:
         db_table = "ddb_backup"
@@ -170,7 +172,7 @@ class Job(models.Model):
     """A background import or export and its progress."""
 
     arn = models.CharField(max_length=1024, unique=True)
-    kind = models.CharField(max_length=8)  # IMPORT or EXPORT
+    kind = models.CharField(max_length=8)  # IMPORT, EXPORT, RESTORE (point in time) or BULK
     status = models.CharField(max_length=16)
     created_at = models.FloatField()
     updated_at = models.FloatField()
@@ -198,6 +200,50 @@ class AccessLogEntry(models.Model):
     class Meta:
         db_table = "ddb_access_log"
         verbose_name_plural = "access log entries"
+
+
+class PitrSource(models.Model):
+    """One window of point-in-time recovery of a table: created when PITR is
+    enabled, holding what a restore needs after the table itself is gone.
+    History rows belong to it, not to ddb_table, so they outlive the table
+    for its recovery period. Disabling PITR deletes it with its history."""
+
+    # The live table; NULL once the table is deleted (deleted_at says when).
+    table = models.ForeignKey(Table, on_delete=models.SET_NULL, null=True, related_name="pitr_sources")
+    table_name = models.CharField(max_length=255)
+    table_arn = models.CharField(max_length=1024)
+    table_uuid = models.CharField(max_length=36)  # the table's TableId
+    enabled_at = models.FloatField()  # EarliestRestorableDateTime until the window passes it
+    recovery_days = models.IntegerField()
+    deleted_at = models.FloatField(null=True)
+    # The table description at deletion (the live table's otherwise).
+    description = models.JSONField(null=True)
+    # History older than this has been compacted by the retention purge.
+    purged_to = models.FloatField(default=0)
+
+    class Meta:
+        db_table = "ddb_pitr_source"
+
+
+class ItemHistory(models.Model):
+    """Every version an item of a PITR table has had: the new body of each
+    write, or a tombstone (body NULL) for a deletion, stamped with the
+    database's clock at the end of the writing transaction. The table as of T
+    is, for each key, its last version stamped at or before T (one pass in
+    key order); the changes between two instants are a range of stamps."""
+
+    pk = models.CompositePrimaryKey("source_id", "hash_key", "range_key", "seq")
+    source = models.ForeignKey(PitrSource, on_delete=models.CASCADE, db_index=False)
+    hash_key = models.BinaryField()
+    range_key = models.BinaryField()
+    seq = models.BigIntegerField()  # per key, from 1: the key's versions in commit order
+    committed_at = models.FloatField()
+    body = models.BinaryField(null=True)
+    size = models.IntegerField()
+
+    class Meta:
+        db_table = "ddb_item_history"
+        indexes = [models.Index(fields=["source", "committed_at"], name="ddb_item_history_time")]
 
 
 class ClusterGeneration(models.Model):

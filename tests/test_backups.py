@@ -319,10 +319,11 @@ def test_continuous_backups(ddb, hash_table):
     assert error(err) == ("TableNotFoundException", f"Table not found: {missing}")
 
 
-def test_point_in_time_restore_is_not_offered(ddb, hash_table):
+def test_point_in_time_restore_needs_pitr(ddb, hash_table):
+    """Point-in-time restores themselves are tested in test_pitr.py."""
     with pytest.raises(ClientError) as err:
         ddb.restore_table_to_point_in_time(SourceTableName=hash_table, TargetTableName=f"{hash_table}-p",
                                            UseLatestRestorableTime=True)
-    assert error(err) == ("UnknownOperationException",
-                          "The operation RestoreTableToPointInTime is not supported by this server")
+    assert error(err) == ("PointInTimeRecoveryUnavailableException",
+                          f"Point in time recovery is not enabled for table '{hash_table}'")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -18,9 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from extenddb_site.version import __version__
 
-from .conftest import make_client
 from .reliability import harness
-from .server import ROOT, free_port
+from .server import ROOT
 
 DASHBOARD = ROOT / "docs" / "grafana" / "extenddb.json"
 

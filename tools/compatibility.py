@@ -46,10 +46,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GetRecords": (SUPPORTED, "Records are written in the transaction of the change, numbered in commit "
                    "order; kept 24 hours. Up to 1000 records or 1 MB per call."),
     # Import and export: S3 is a folder on the server (EXTENDDB_S3_ROOT), see docs/operations.md
-    "ExportTableToPointInTime": (PARTIAL, "FULL_EXPORT in DYNAMODB_JSON or ION, DynamoDB's file layout, written "
-                                 "to a bucket folder under EXTENDDB_S3_ROOT by a background job. Requires point-in-"
-                                 "time recovery. Any ExportTime in the recovery window exports the state when the "
-                                 "job starts (one consistent snapshot). INCREMENTAL_EXPORT is refused."),
+    "ExportTableToPointInTime": (SUPPORTED, "FULL_EXPORT (the table as of ExportTime, read from its point-in-time "
+                                 "history) and INCREMENTAL_EXPORT (NEW_AND_OLD_IMAGES or NEW_IMAGE, one record per "
+                                 "item changed in the window, DynamoDB's record layout) in DYNAMODB_JSON or ION, "
+                                 "DynamoDB's file layout, written to a bucket folder under EXTENDDB_S3_ROOT by a "
+                                 "background job. Requires point-in-time recovery."),
     "DescribeExport": (SUPPORTED, ""),
     "ListExports": (SUPPORTED, "Newest first."),
     "ImportTable": (SUPPORTED, "DYNAMODB_JSON, ION and CSV; GZIP, ZSTD or NONE; from a bucket folder under "
@@ -79,7 +80,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
                      "one transaction; AVAILABLE already in the response (DynamoDB answers CREATING and is "
                      "AVAILABLE moments later). Backups live in the same database."),
     "DescribeBackup": (SUPPORTED, ""),
-    "ListBackups": (SUPPORTED, "USER backups only (SYSTEM and AWS_BACKUP lists are empty)."),
+    "ListBackups": (SUPPORTED, "USER backups and SYSTEM backups (taken when a table with PITR enabled is "
+                    "deleted, kept 35 days); the AWS_BACKUP list is empty."),
     "DeleteBackup": (SUPPORTED, "BackupInUseException while a restore from it runs (PostgreSQL; on SQLite the "
                      "delete waits for the restore)."),
     "RestoreTableFromBackup": (SUPPORTED, "Items copied and index entries rebuilt in one transaction: the table "
@@ -88,14 +90,31 @@ OPERATIONS: dict[str, tuple[str, str]] = {
                                "deletion protection and table class are not restored, as in DynamoDB. One restore per "
                                "backup at a time (BackupInUseException on PostgreSQL; SQLite runs them one after "
                                "the other)."),
-    "DescribeContinuousBackups": (SUPPORTED, "ContinuousBackupsStatus is always ENABLED (on-demand backups)."),
-    "UpdateContinuousBackups": (PARTIAL, "The point-in-time-recovery setting is stored and reported (export needs "
-                                "it), but no history is kept: RestoreTableToPointInTime is not offered."),
+    "DescribeContinuousBackups": (SUPPORTED, "ContinuousBackupsStatus is always ENABLED (on-demand backups), as "
+                                  "in DynamoDB. With PITR: EarliestRestorableDateTime (the enabling, or now minus "
+                                  "RecoveryPeriodInDays) and LatestRestorableDateTime (the database's clock now: "
+                                  "it holds every write acknowledged before the call; DynamoDB lags ~5 minutes)."),
+    "UpdateContinuousBackups": (SUPPORTED, "Enabling starts item history with a copy of the table; disabling "
+                                "deletes the history; RecoveryPeriodInDays 1-35 (default 35) can change while "
+                                "enabled. Writes to a table with PITR record each item's new version in their own "
+                                "transaction (docs/operations.md: cost and limits)."),
     "DescribeLimits": (SUPPORTED, "DynamoDB's default quotas (80,000 per account, 40,000 per table); throughput "
                        "is not throttled."),
     "DescribeEndpoints": (SUPPORTED, "The address the client used, cached 1440 minutes."),
-    "RestoreTableToPointInTime": (NO, "No item history is kept. Use CreateBackup/RestoreTableFromBackup, or "
-                                  "whole-database backups with PostgreSQL PITR (docs/operations.md)."),
+    "RestoreTableToPointInTime": (SUPPORTED, "By SourceTableName or SourceTableArn, to RestoreDateTime or "
+                                  "UseLatestRestorableTime, with the billing, throughput, GSI/LSI, SSE and on-demand "
+                                  "overrides. The table is CREATING at once and built in the background from the "
+                                  "history as of that instant (with its index entries), then ACTIVE; RestoreSummary "
+                                  "shows it. A deleted table's window stays restorable for its recovery period. "
+                                  "Stream, TTL, PITR settings and tags are not restored, as in DynamoDB."),
+    "StartBulkPutItems": (SUPPORTED, "DYNAMODB_JSON or ION objects under a prefix of a bucket folder (GZIP, ZSTD, "
+                          "NONE), written in the background through the normal write path; a DYNAMODB_JSON line "
+                          "may carry its own ConditionExpression. MaxWriteRequestUnits caps the write rate; "
+                          "ClientToken is kept 8 hours. ERROR and CONDITION_CHECK_FAILURE records go to "
+                          "<prefix>/AWSDynamoDB/bulk-operations/<id>/ in the output bucket."),
+    "DescribeBulkOperation": (SUPPORTED, "Counters advance while it runs."),
+    "ListBulkOperations": (SUPPORTED, "Newest first."),
+    "CancelBulkOperation": (SUPPORTED, "CANCELLING, then CANCELLED at the next batch; written items stay."),
 }
 
 # (operation, parameter) -> (status, note). Parameters of supported operations
@@ -135,10 +154,17 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
     ("ExportTableToPointInTime", "S3BucketOwner"): (PARTIAL, "Accepted and ignored: buckets are folders."),
     ("ExportTableToPointInTime", "S3SseAlgorithm"): (PARTIAL, "Accepted and reported, not applied."),
     ("ExportTableToPointInTime", "S3SseKmsKeyId"): (PARTIAL, "Accepted and reported, not applied."),
-    ("ExportTableToPointInTime", "ExportTime"): (PARTIAL, "Checked against the recovery window; the export is of "
-                                                 "the state when the job starts."),
-    ("ExportTableToPointInTime", "ExportType"): (PARTIAL, "FULL_EXPORT only."),
-    ("ExportTableToPointInTime", "IncrementalExportSpecification"): (NO, "Refused with a ValidationException."),
+    ("ExportTableToPointInTime", "ExportTime"): (SUPPORTED, "The table as of that instant, from its history."),
+    ("ExportTableToPointInTime", "ExportType"): (SUPPORTED, ""),
+    ("ExportTableToPointInTime", "IncrementalExportSpecification"): (SUPPORTED, "A window of 15 minutes "
+        "(EXTENDDB_INCREMENTAL_EXPORT_MIN_SECONDS) to 24 hours inside the recovery window."),
+    ("RestoreTableToPointInTime", "SSESpecificationOverride"): (PARTIAL, "Stored and described, not applied."),
+    ("RestoreTableToPointInTime", "OnDemandThroughputOverride"): (PARTIAL, "Stored and described, not enforced."),
+    ("RestoreTableToPointInTime", "VectorIndexOverride"): (NO, "Vector indexes are not offered."),
+    ("StartBulkPutItems", "PerformanceTier"): (PARTIAL, "Accepted and reported; one speed."),
+    ("StartBulkPutItems", "InputS3Configuration"): (SUPPORTED, "S3BucketOwner is accepted and ignored."),
+    ("StartBulkPutItems", "OutputS3Configuration"): (PARTIAL, "S3BucketOwner, S3SseAlgorithm and S3SseKmsKeyId "
+                                                     "are accepted and ignored."),
     ("ExportTableToPointInTime", "FilterSpecification"): (NO, "Refused with a ValidationException."),
     ("ImportTable", "S3BucketSource"): (SUPPORTED, "S3BucketOwner is accepted and ignored."),
     ("ImportTable", "TableCreationParameters"): (PARTIAL, "SSESpecification, OnDemandThroughput and VectorIndexes "

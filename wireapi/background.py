@@ -35,6 +35,7 @@ BACKGROUND_TASKS: tuple[str, ...] = (
     "wireapi.ttl_sweeper:run_forever",
     "wireapi.transfer.runner:run_jobs",
     "wireapi.audit:purge_forever",
+    "wireapi.pitr_retention:run_forever",
     "wireapi.backfill:run_backfills",
 )
 

@@ -1,6 +1,8 @@
 """What every item write does besides writing the item, in its transaction:
-keep secondary indexes in line and append stream records. Every write path
-(single items, batches, transactions, TTL, PartiQL) goes through here."""
+keep secondary indexes in line, append stream records and, for tables with
+point-in-time recovery, the item's new version to its history (wireapi.pitr).
+Every write path (single items, batches, transactions, TTL, PartiQL, imports,
+bulk loads) goes through here."""
 from __future__ import annotations
 
 import time
@@ -9,9 +11,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
+
 from storage.backends import TableRecord, Transaction
 
-from . import indexes, streams
+from . import indexes, pitr, streams, values
 
 # Who made the writes of the current task when it is not a client: the TTL
 # sweeper sets it so its deletions carry DynamoDB's service identity.
@@ -28,15 +32,30 @@ def as_service(identity: bytes) -> Iterator[None]:
         _service_identity.reset(token)
 
 
-def needs_old_item(table: TableRecord) -> bool:
-    """Whether a write to this table must read the old item first."""
+def blind_put_needs_old_item(table: TableRecord) -> bool:
+    """Whether an unconditional PutItem must read the old item: for its index entries or
+    stream record. Point-in-time history records only the new version, which a blind
+    put has (it goes through put_item_with_history)."""
     return bool(table.extra["indexes"]) or streams.stream_of(table) is not None
+
+
+def needs_old_item(table: TableRecord) -> bool:
+    """Whether a write to this table must read the old item first (and so run in a
+    transaction, where apply_change keeps indexes, streams and history with it)."""
+    return (bool(table.extra["indexes"]) or streams.stream_of(table) is not None
+            or pitr.history_source(table) is not None)
 
 
 async def apply_change(txn: Transaction, table: TableRecord, pk: bytes, sk: bytes,
                        old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
     if old is None and new is None:
         return
+    source = pitr.history_source(table)
+    if source is not None:
+        if new is None:
+            txn.record_history(source, pk, sk, None, 0)
+        else:
+            txn.record_history(source, pk, sk, orjson.dumps(new), values.item_size(new))
     if table.extra["indexes"]:
         await indexes.maintain(txn, table.extra["indexes"], pk, sk, old, new)
     stream = streams.stream_of(table)

@@ -11,7 +11,11 @@ Recomputes what every item implies and compares it with what is stored:
   value, size: left out by the backfill, as DynamoDB leaves it out) is
   counted as an index key violation, not as a problem;
 - each stream: sequence numbers positive, unique and below the stream's
-  next sequence number.
+  next sequence number;
+- with point-in-time recovery, the item history: each key's versions numbered
+  1, 2, … without gaps, stamped in that order, and the last version of every key
+  equal to the live item (a tombstone for an absent one), so a restore to now
+  gives the table back.
 
 Reads through the ORM (the schema's owner), one table at a time, streaming
 items in key order so memory holds one index's entry keys, not the items.
@@ -28,7 +32,7 @@ import orjson
 from storage.backends.base import IndexRecord
 from storage.backends.sql import segment_hash
 from storage.keycodec import encode_key_value
-from storage.models import Index, IndexEntry, Item, Stream, StreamRecord, Table
+from storage.models import Index, IndexEntry, Item, ItemHistory, PitrSource, Stream, StreamRecord, Table
 
 _CHUNK = 2000
 
@@ -49,6 +53,7 @@ class TableReport:
     items: int = 0
     index_entries: int = 0
     stream_records: int = 0
+    history_versions: int = 0
     index_key_violations: int = 0  # items left out of an index by its key schema
     problems: list[Problem] = field(default_factory=list)
 
@@ -123,6 +128,7 @@ def check_table(table: Table) -> TableReport:
     for spec in specs:
         _compare_index(report, spec.name, spec.id, expected[spec.id])
     _check_streams(report, table)
+    _check_history(report, table)
     return report
 
 
@@ -157,6 +163,56 @@ def _check_streams(report: TableReport, table: Table) -> None:
                 report.problems.append(Problem(report.table, "stream-sequence",
                                                f"stream {stream.label}: {seq} not below next {stream.next_seq}"))
             previous = seq
+
+
+def _last_versions(report: TableReport, source_id: int) -> Iterator[tuple[bytes, bytes, bytes | None]]:
+    """Each key's last version, checking the numbering and stamps on the way (key order)."""
+    rows = ItemHistory.objects.filter(source_id=source_id).order_by("hash_key", "range_key", "seq").values_list(
+        "hash_key", "range_key", "seq", "committed_at", "body")
+    key: tuple[bytes, bytes] | None = None
+    seq, stamp, body = 0, 0.0, None
+    for pk, sk, n, at, b in rows.iterator(chunk_size=_CHUNK):
+        report.history_versions += 1
+        this = (_bytes(pk), _bytes(sk))
+        if this != key:
+            if key is not None:
+                yield (*key, body)
+            key, seq, stamp = this, n - 1, at
+        where = f"history of item {this[0].hex()}/{this[1].hex()}"
+        if n != seq + 1:
+            report.problems.append(Problem(report.table, "history-sequence", f"{where}: version {n} after {seq}"))
+        if at < stamp:
+            report.problems.append(Problem(report.table, "history-order", f"{where}: version {n} stamped earlier"))
+        seq, stamp, body = n, at, None if b is None else _bytes(b)
+    if key is not None:
+        yield (*key, body)
+
+
+def _check_history(report: TableReport, table: Table) -> None:
+    """Merge the items and each key's last version, both in key order (memory: one row each)."""
+    source = PitrSource.objects.filter(table=table).first()
+    if source is None:
+        return
+    items = ((pk, sk, body) for pk, sk, body, _, _ in _items(table.id))
+    versions = _last_versions(report, source.id)
+    item, version = next(items, None), next(versions, None)
+    while item is not None or version is not None:
+        item_key = item[:2] if item is not None else None
+        version_key = version[:2] if version is not None else None
+        if version_key is None or (item_key is not None and item_key < version_key):
+            report.problems.append(Problem(report.table, "history-missing",
+                                           f"item {item_key[0].hex()}/{item_key[1].hex()} has no version"))
+            item = next(items, None)
+        elif item_key is None or version_key < item_key:
+            if version[2] is not None:
+                report.problems.append(Problem(report.table, "history-mismatch", f"item {version_key[0].hex()}/"
+                                               f"{version_key[1].hex()} is gone but its last version is not a deletion"))
+            version = next(versions, None)
+        else:
+            if version[2] is None or _digest(version[2]) != _digest(item[2]):
+                report.problems.append(Problem(report.table, "history-mismatch", f"item {item_key[0].hex()}/"
+                                               f"{item_key[1].hex()}: its last version is not the item"))
+            item, version = next(items, None), next(versions, None)
 
 
 def check(table_name: str | None = None) -> list[TableReport]:

@@ -34,6 +34,7 @@ OPERATION_MODULES = (
     "service",
     "exports",
     "imports",
+    "bulk",
 )
 
 

@@ -176,6 +176,16 @@ class ContinuousBackupsUnavailable(DynamoDBError):
     type_name = _DDB + "ContinuousBackupsUnavailableException"
 
 
+class InvalidRestoreTime(DynamoDBError):
+    """The text is the exception's documentation in the service model; DynamoDB's own
+    message is not published. (RestoreTableToPointInTime names a missing source with
+    TableNotFoundException: botocore's model has no SourceTableNotFoundException.)"""
+
+    type_name = _DDB + "InvalidRestoreTimeException"
+    default_message = ("RestoreDateTime must be between EarliestRestorableDateTime and "
+                       "LatestRestorableDateTime.")
+
+
 # --- DynamoDB Streams -----------------------------------------------------------
 
 class ExpiredIterator(DynamoDBError):

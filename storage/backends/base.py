@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,6 +91,23 @@ AccessLogRow = tuple[datetime, str, str, str, str, str, str, str, str]
 
 class Transaction(abc.ABC):
     """One database transaction; every row read through it stays locked until commit."""
+
+    def record_history(self, source_id: int, pk: bytes, sk: bytes, body: bytes | None, size: int) -> None:
+        """Add the item's new version (None: deleted) to the history of a table with
+        point-in-time recovery. The backend writes the versions of a transaction as its
+        last statement, all stamped with one reading of the database's clock taken after
+        every row lock is held, so stamps follow commit order; a key written twice in one
+        transaction keeps its last version."""
+        pending: dict[tuple[int, bytes, bytes], tuple[bytes | None, int]] = self.__dict__.setdefault(
+            "_history", {})
+        pending[(source_id, pk, sk)] = (body, size)
+
+    def pending_history(self) -> list[tuple[int, bytes, bytes, bytes | None, int]]:
+        """The versions record_history collected, in key order (a stable lock order)."""
+        pending = self.__dict__.get("_history")
+        if not pending:
+            return []
+        return [(*key, *value) for key, value in sorted(pending.items(), key=lambda kv: kv[0])]
 
     @abc.abstractmethod
     async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
@@ -254,10 +271,13 @@ class StorageBackend(Reader):
         as of `now`) and/or create a new ENABLED one. Returns the new indexes' ids."""
 
     @abc.abstractmethod
-    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None,
+                         system_backup: tuple[str, str] | None = None) -> None:
         """Delete the table and all its items in one transaction; in the same
         transaction its streams become DISABLED and table-less (at `now`) and
-        the tags of `table_arn` go."""
+        the tags of `table_arn` go. If point-in-time recovery is enabled, its
+        window outlives the table (history and description) and, given
+        `system_backup` (ARN, name), a SYSTEM backup of its items is taken."""
 
     @abc.abstractmethod
     async def list_table_names(self, after: str | None, limit: int) -> list[str]: ...
@@ -292,6 +312,13 @@ class StorageBackend(Reader):
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
         """Unconditional upsert in its own transaction, if the table is still at
         `version` (StaleSchema otherwise)."""
+
+    @abc.abstractmethod
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    version: int, source_id: int) -> None:
+        """put_item for a table with point-in-time recovery: the upsert and the item's new
+        version in the source's history commit together (concurrent ones share the
+        transaction, as blind puts share theirs); stamped as Transaction.record_history."""
 
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
@@ -332,9 +359,10 @@ class StorageBackend(Reader):
 
     @abc.abstractmethod
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
-                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
-        """AVAILABLE backups in (creation time, ARN) order, after (exclusive) the
-        `after` position; `lower` is inclusive, `upper` exclusive."""
+                           after: tuple[float, str] | None, limit: int,
+                           types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
+        """AVAILABLE backups of these types (USER, SYSTEM) in (creation time, ARN) order,
+        after (exclusive) the `after` position; `lower` is inclusive, `upper` exclusive."""
 
     @abc.abstractmethod
     async def delete_backup(self, backup_id: int) -> None:
@@ -403,6 +431,16 @@ class StorageBackend(Reader):
         """Jobs newest first (id descending), optionally only ARNs starting with `arn_prefix`."""
 
     @abc.abstractmethod
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        """Cancel a job: a waiting one becomes CANCELLED, a RUNNING one CANCELLING (its
+        runner stops at its next save_running_job). The new status, or None if it had ended."""
+
+    @abc.abstractmethod
+    async def save_running_job(self, job: JobRecord) -> bool:
+        """Save updated_at and description only while the job is RUNNING; False once it
+        was cancelled (nothing is written then)."""
+
+    @abc.abstractmethod
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         """Atomically take one IN_PROGRESS job of this kind (or a RUNNING one whose runner went
         quiet before `stale_before`), marking it RUNNING: two runners never get
@@ -413,6 +451,73 @@ class StorageBackend(Reader):
         """Every item of the table in key order, page by page, all read from one
         consistent snapshot that does not block writers. Close it (aclose) when done."""
 
+
+    # --- point-in-time recovery (wireapi.pitr) ----------------------------------
+    @abc.abstractmethod
+    async def clock(self) -> float:
+        """The database's clock (epoch seconds): the one clock history stamps come from."""
+
+    @abc.abstractmethod
+    async def enable_pitr(self, record: TableRecord, recovery_days: int,
+                          describe: Callable[[int, float], dict[str, Any]]) -> PitrSourceRecord:
+        """Open a recovery window: a new source whose history starts with a copy of every
+        item, stamped now; the table's description becomes describe(source id, now). One
+        transaction."""
+
+    @abc.abstractmethod
+    async def update_pitr(self, record: TableRecord, source_id: int, recovery_days: int) -> None:
+        """Change the recovery period; save the table's description with it."""
+
+    @abc.abstractmethod
+    async def disable_pitr(self, record: TableRecord, source_id: int) -> None:
+        """Close the window: delete the source and its history, save the description."""
+
+    @abc.abstractmethod
+    async def load_pitr_source(self, source_id: int | None = None, table_id: int | None = None,
+                               deleted_name: str | None = None) -> PitrSourceRecord | None:
+        """By id, by live table, or the most recently deleted table of that name."""
+
+    @abc.abstractmethod
+    async def list_pitr_sources(self) -> list[PitrSourceRecord]: ...
+
+    @abc.abstractmethod
+    async def history_barrier(self, source_id: int) -> None:
+        """Return once every transaction that stamped history of the source before this
+        call has committed or rolled back (the caller has waited for the clock to pass T)."""
+
+    @abc.abstractmethod
+    def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        """The table as of `as_of`: each key's last version stamped at or before it, in key
+        order, page by page from one snapshot; deleted keys come with body None."""
+
+    @abc.abstractmethod
+    def history_change_pages(self, source_id: int, since: float, until: float,
+                             page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        """Keys written in [since, until), in key order, with their images at both ends."""
+
+    @abc.abstractmethod
+    async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
+        """Delete versions that no restore at or after `window_start` needs; returns how many."""
+
+    @abc.abstractmethod
+    async def drop_pitr_source(self, source_id: int) -> None:
+        """Delete a (deleted table's) source and its history."""
+
+    @abc.abstractmethod
+    async def purge_system_backups(self, before: float) -> int:
+        """Delete SYSTEM backups created before `before`."""
+
+    @abc.abstractmethod
+    async def history_stats(self, source_id: int) -> tuple[int, float, float]:
+        """(versions, earliest stamp, latest stamp); zeros when empty."""
+
+    @abc.abstractmethod
+    async def write_restored(self, table_id: int, version: int, rows: list[tuple[bytes, bytes, bytes, int]],
+                             entries: list[tuple[int, bytes, bytes, bytes, bytes, bytes, int]]) -> None:
+        """A restore's page, in one transaction, while the table is at `version` (StaleSchema
+        otherwise): items (hash, range, body, size) and their index
+        entries (index id, index hash, index range, hash, range, body, size), as upserts so a
+        page written twice (a runner taking over) leaves the same rows."""
 
     # --- policies, key use and the access log (accounts / wireapi.audit) ----
     @abc.abstractmethod
@@ -522,6 +627,31 @@ class BackupBusy(Exception):
     """Another transaction (a restore) holds the backup."""
 
 
+# --- point-in-time recovery ----------------------------------------------------------
+
+@dataclass
+class PitrSourceRecord:
+    """A row of storage.models.PitrSource."""
+
+    id: int
+    table_id: int | None
+    table_name: str
+    table_arn: str
+    table_uuid: str
+    enabled_at: float
+    recovery_days: int
+    deleted_at: float | None
+    description: dict[str, Any] | None
+    purged_to: float
+
+
+# (hash_key, range_key, body or None for a deletion, size)
+HistoryRow = tuple[bytes, bytes, bytes | None, int]
+# (hash_key, range_key, stamp of the last write before `until`, body then (None: deleted),
+# body before `since` (None: absent))
+HistoryChange = tuple[bytes, bytes, float, bytes | None, bytes | None]
+
+
 @dataclass
 class BackupRecord:
     id: int
@@ -534,6 +664,7 @@ class BackupRecord:
     size: int
     item_count: int
     description: dict[str, Any]
+    backup_type: str = "USER"
 
 
 class RestoreSession(abc.ABC):

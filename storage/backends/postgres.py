@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import astuple
 from datetime import datetime
@@ -20,8 +20,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from . import sql
-from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, IndexRecord,
-                   IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream, QueryRow, Reader,
+from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, HistoryChange,
+                   HistoryRow, IndexRecord, IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream,
+                   PitrSourceRecord, QueryRow, Reader,
                    RestoreSession, ScanRow, ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo,
                    StreamRecordRow, TableExists, TableRecord, Transaction, WriteConflict)
 from .coalesce import Coalescer
@@ -121,6 +122,8 @@ class PostgresBackend(StorageBackend):
         self._reads = PostgresReads(self._db, "primary")
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
             Coalescer(self._upsert_batch))
+        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int, int], bool] = (
+            Coalescer(self._upsert_history_batch))
         self._compare_and_sets: Coalescer[
             tuple[int, bytes, bytes, bytes | None, bytes | None, int, int], bool] = (
             Coalescer(self._compare_and_set_batch))
@@ -237,18 +240,31 @@ class PostgresBackend(StorageBackend):
     async def _all(self, statement: str, params: tuple) -> list[tuple]:
         return await self._db.all(statement, params)
 
-    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None,
+                         system_backup: tuple[str, str] | None = None) -> None:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
+            now = now if now is not None else time.time()
             # First the table row: writes in flight (holding it in share mode) finish
             # first, later ones see it gone (StaleSchema) rather than meet missing rows.
             await conn.execute(sql.BUMP_TABLE_VERSION, (table_id,))
-            await conn.execute(sql.DETACH_TABLE_STREAMS, (now if now is not None else time.time(), table_id))
+            await conn.execute(sql.DETACH_TABLE_STREAMS, (now, table_id))
             if table_arn is not None:
                 await conn.execute(sql.DELETE_TAGS, (table_arn,))
-            for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
-                              sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
+            if system_backup is not None:
+                cur = await conn.execute(sql.INSERT_SYSTEM_BACKUP, (*system_backup, table_arn, now, table_id,
+                                                                    table_id))
+                row = await cur.fetchone()
+                if row is not None:
+                    await conn.execute(sql.COPY_ITEMS_TO_BACKUP, (row[0], table_id))
+                    await conn.execute(sql.FINISH_BACKUP, (row[0], row[0], row[0]))
+            for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES, sql.DELETE_TABLE_ITEMS):
                 await conn.execute(statement, (table_id,))
+            # The window ends by the clock its history is stamped with, read once every item
+            # row is ours (a writer that stamped before has committed).
+            deleted_at = float((await (await conn.execute(_CLOCK)).fetchone())[0])
+            await conn.execute(sql.DETACH_PITR_SOURCES, (deleted_at, table_id, table_id))
+            await conn.execute(sql.DELETE_TABLE, (table_id,))
 
     # Index changes bump their table's version first (holding its row): a write in
     # flight finishes before, a later one is redone with the new set of indexes.
@@ -339,11 +355,36 @@ class PostgresBackend(StorageBackend):
             written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
         return [row[:3] in written for row in rows]
 
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    version: int, source_id: int) -> None:
+        if not await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version,
+                                                   source_id)):
+            raise StaleSchema(table_id)
+
+    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int, int]]
+                                    ) -> list[bool]:
+        # As _upsert_batch (last put of a key wins, key order, the version checked in the
+        # statement), then the versions of the rows it wrote, in one transaction. Pipelined:
+        # BEGIN and the upsert leave together, then the versions and COMMIT.
+        unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
+        await self.open()
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
+            cur = await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*(row[:7] for row in unique)))))
+            written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
+            txn = PostgresTransaction(conn)
+            for table_id, pk, sk, body, size, _, _, source_id in unique:
+                if (table_id, pk, sk) in written:
+                    txn.record_history(source_id, pk, sk, body, size)
+            await _flush_history(conn, txn)
+        return [row[:3] in written for row in rows]
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
-            yield PostgresTransaction(conn)
+            txn = PostgresTransaction(conn)
+            yield txn
+            await _flush_history(conn, txn)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Snapshot]:
@@ -414,7 +455,7 @@ class PostgresBackend(StorageBackend):
     @staticmethod
     def _backup(row: tuple) -> BackupRecord:
         return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
-                            int(row[8]), row[9])
+                            int(row[8]), row[9], row[10])
 
     async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
                             created_at: float) -> BackupRecord | None:
@@ -435,9 +476,10 @@ class PostgresBackend(StorageBackend):
         return self._backup(row) if row else None
 
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
-                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+                           after: tuple[float, str] | None, limit: int,
+                           types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
         statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None)
+                                     after is not None, "USER" in types, "SYSTEM" in types)
         params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
         return [self._backup(r) for r in await self._all(statement, params)]
 
@@ -506,24 +548,168 @@ class PostgresBackend(StorageBackend):
         rows = await self._all(sql.list_jobs(arn_prefix is not None, before_id is not None), params)
         return [self._job(row) for row in rows]
 
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        row = await self._one(sql.CANCEL_JOB, (now, job_id))
+        return row[0] if row else None
+
+    async def save_running_job(self, job: JobRecord) -> bool:
+        await self.open()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(sql.SAVE_RUNNING_JOB, (job.updated_at, Jsonb(job.description), job.id))
+            return cur.rowcount == 1
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         row = await self._one(_CLAIM_JOB, (now, kind, stale_before))
         return self._job(row) if row else None
 
-    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+    def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        return self._snapshot_pages(
+            lambda after: (sql.scan_items(after is not None, False), (table_id, *(after or ()), page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), r[2], r[3]))
+
+    # --- point-in-time recovery (wireapi.pitr) ----------------------------------
+    async def clock(self) -> float:
+        row = await self._one(_CLOCK, ())
+        assert row is not None
+        return float(row[0])
+
+    @staticmethod
+    def _source(row: tuple | None) -> PitrSourceRecord | None:
+        if row is None:
+            return None
+        return PitrSourceRecord(row[0], row[1], row[2], row[3], row[4], float(row[5]), int(row[6]),
+                                None if row[7] is None else float(row[7]), row[8], float(row[9]))
+
+    @staticmethod
+    async def _save_checked(conn: psycopg.AsyncConnection, record: TableRecord) -> None:
+        """save_table's statement: StaleSchema unless the table is still at record.version.
+        Writes in flight hold the table row in share mode: this waits for them, and later
+        ones see the new version (refused and redone, with the new settings)."""
+        cur = await conn.execute(sql.SAVE_TABLE, (record.status, Jsonb(record.description), record.id,
+                                                  record.version))
+        row = await cur.fetchone()
+        if row is None:
+            raise StaleSchema(record.id)
+        record.version = int(row[0])
+
+    async def enable_pitr(self, record: TableRecord, recovery_days: int,
+                          describe: Callable[[int, float], dict[str, Any]]) -> PitrSourceRecord:
         await self.open()
         async with self._pool.connection() as conn, conn.transaction():
-            # One REPEATABLE READ transaction: every page sees the same snapshot; readers never block writers.
+            # The table row first: every write validated before has committed, every later
+            # one waits for this commit and then records history (or is redone).
+            await self._save_checked(conn, record)
+            now = float((await (await conn.execute(_CLOCK)).fetchone())[0])
+            cur = await conn.execute(sql.INSERT_PITR_SOURCE, (
+                record.id, record.name, record.description["TableArn"], record.description["TableId"], now,
+                recovery_days))
+            source_id = (await cur.fetchone())[0]
+            await conn.execute(sql.COPY_ITEMS_TO_HISTORY, (source_id, now, record.id))
+            record.description = describe(source_id, now)
+            await conn.execute(sql.SAVE_DESCRIPTION, (Jsonb(record.description), record.id))
+            cur = await conn.execute(sql.LOAD_PITR_SOURCE, (source_id,))
+            return self._source(await cur.fetchone())  # type: ignore[return-value]
+
+    async def update_pitr(self, record: TableRecord, source_id: int, recovery_days: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await self._save_checked(conn, record)
+            await conn.execute(sql.SET_PITR_RECOVERY_DAYS, (recovery_days, source_id))
+
+    async def disable_pitr(self, record: TableRecord, source_id: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await self._save_checked(conn, record)
+            await conn.execute(sql.DELETE_SOURCE_HISTORY, (source_id,))
+            await conn.execute(sql.DELETE_PITR_SOURCE, (source_id,))
+
+    async def load_pitr_source(self, source_id: int | None = None, table_id: int | None = None,
+                               deleted_name: str | None = None) -> PitrSourceRecord | None:
+        if source_id is not None:
+            return self._source(await self._one(sql.LOAD_PITR_SOURCE, (source_id,)))
+        if table_id is not None:
+            return self._source(await self._one(sql.LIVE_PITR_SOURCE, (table_id,)))
+        return self._source(await self._one(sql.DELETED_PITR_SOURCES, (deleted_name,)))
+
+    async def list_pitr_sources(self) -> list[PitrSourceRecord]:
+        return [self._source(r) for r in await self._all(sql.ALL_PITR_SOURCES, ())]  # type: ignore[misc]
+
+    async def history_barrier(self, source_id: int) -> None:
+        # Writers hold the source's lock shared from before their stamp until their commit.
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.PG_HISTORY_BARRIER, (sql.PG_PITR_LOCK_CLASS, source_id))
+
+    async def _snapshot_pages(self, page: Callable[[tuple[bytes, bytes] | None], tuple[str, tuple]],
+                              convert: Callable[[tuple], tuple]) -> AsyncIterator[list[tuple]]:
+        """Pages in key order from one REPEATABLE READ snapshot; `page(after)` gives the
+        statement and params, `convert` turns a row's buffers into bytes."""
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             after: tuple[bytes, bytes] | None = None
             while True:
-                cur = await conn.execute(sql.scan_items(after is not None, False),
-                                         (table_id, *(after or ()), page_size))
-                rows = await cur.fetchall()
+                cur = await conn.execute(*page(after))
+                rows = [convert(r) for r in await cur.fetchall()]
                 if not rows:
                     break
                 yield rows
-                after = (bytes(rows[-1][0]), bytes(rows[-1][1]))
+                after = (rows[-1][0], rows[-1][1])
+
+    def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        return self._snapshot_pages(
+            lambda after: (sql.history_as_of(after is not None), (source_id, as_of, *(after or ()), as_of, page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), _maybe_bytes(r[2]), r[3]))
+
+    def history_change_pages(self, source_id: int, since: float, until: float,
+                             page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        return self._snapshot_pages(
+            lambda after: (sql.history_changes(after is not None),
+                           (since, source_id, since, until, *(after or ()), until, page_size)),
+            lambda r: (bytes(r[0]), bytes(r[1]), float(r[2]), _maybe_bytes(r[3]), _maybe_bytes(r[4])))
+
+    async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(sql.PURGE_HISTORY, (source_id, purged_to, window_start, window_start,
+                                                         window_start))
+            await conn.execute(sql.SET_PURGED_TO, (window_start, source_id))
+            return cur.rowcount
+
+    async def drop_pitr_source(self, source_id: int) -> None:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_SOURCE_HISTORY, (source_id,))
+            await conn.execute(sql.DELETE_PITR_SOURCE, (source_id,))
+
+    async def purge_system_backups(self, before: float) -> int:
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_EXPIRED_SYSTEM_BACKUP_ITEMS, (before,))
+            cur = await conn.execute(sql.DELETE_EXPIRED_SYSTEM_BACKUPS, (before,))
+            return cur.rowcount
+
+    async def history_stats(self, source_id: int) -> tuple[int, float, float]:
+        row = await self._one(sql.HISTORY_STATS, (source_id,))
+        assert row is not None
+        return int(row[0]), float(row[1]), float(row[2])
+
+    async def write_restored(self, table_id: int, version: int, rows: list[tuple[bytes, bytes, bytes, int]],
+                             entries: list[tuple[int, bytes, bytes, bytes, bytes, bytes, int]]) -> None:
+        if not rows:
+            return
+        cols = list(map(list, zip(*rows)))
+        n = len(rows)
+        await self.open()
+        async with self._pool.connection() as conn, conn.transaction():
+            # The upsert checks the table's version itself (no row written if it moved on).
+            cur = await conn.execute(_UPSERT_ITEMS_MANY, ([table_id] * n, cols[0], cols[1], cols[2], cols[3],
+                                                          [sql.segment_hash(pk) for pk in cols[0]], [version] * n))
+            if len(await cur.fetchall()) != n:
+                raise StaleSchema(table_id)
+            if entries:
+                async with conn.cursor() as cur:
+                    await cur.executemany(sql.UPSERT_INDEX_ENTRY, entries)
 
     # --- DynamoDB Streams and TTL ------------------------------------------------
     @staticmethod
@@ -641,6 +827,24 @@ class PostgresRestoreSession(RestoreSession):
         await self._conn.execute(sql.UPSERT_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk, body, size))
 
 
+# --- point-in-time recovery -------------------------------------------------------------
+
+_CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
+
+
+def _maybe_bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> None:
+    """The transaction's versions in one statement, its last: stamped once, after every row lock."""
+    rows = txn.pending_history()
+    if not rows:
+        return
+    cols = list(map(list, zip(*rows)))
+    await conn.execute(_INSERT_HISTORY_MANY, (sql.PG_PITR_LOCK_CLASS, sorted(set(cols[0])), *cols))
+
+
 # --- DynamoDB Streams ------------------------------------------------------------------
 
 _NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
@@ -697,3 +901,4 @@ _UPSERT_ITEMS_MANY = binary_arrays(sql.UPSERT_ITEMS_MANY)
 _CAS_UPDATE_ITEMS = binary_arrays(sql.CAS_UPDATE_ITEMS)
 _CAS_INSERT_ITEMS = binary_arrays(sql.CAS_INSERT_ITEMS)
 _CAS_DELETE_ITEMS = binary_arrays(sql.CAS_DELETE_ITEMS)
+_INSERT_HISTORY_MANY = binary_arrays(sql.INSERT_HISTORY_MANY)

@@ -287,13 +287,13 @@ DELETE_TAG = "DELETE FROM ddb_tag WHERE resource_arn = %s AND key = %s"
 DELETE_TAGS = "DELETE FROM ddb_tag WHERE resource_arn = %s"
 
 BACKUP_COLUMNS = ("id, arn, name, table_name, table_arn, status, created_at, size, item_count, "
-                  "description")
+                  "description, backup_type")
 # The description is copied from the table row inside the database, in the same
 # transaction (and snapshot) as the items.
 INSERT_BACKUP = (
     "INSERT INTO ddb_backup (arn, name, table_name, table_arn, status, created_at, size, item_count, "
-    "description) SELECT %s, %s, %s, %s, 'CREATING', %s, 0, 0, description FROM ddb_table WHERE id = %s "
-    "RETURNING id"
+    "description, backup_type) SELECT %s, %s, %s, %s, 'CREATING', %s, 0, 0, description, 'USER' "
+    "FROM ddb_table WHERE id = %s RETURNING id"
 )
 COPY_ITEMS_TO_BACKUP = (
     "INSERT INTO ddb_backup_item (backup_id, hash_key, range_key, body, size, segment_hash) "
@@ -317,9 +317,11 @@ COPY_ITEMS_FROM_BACKUP = (
 )
 
 
-def list_backups(by_table: bool, lower: bool, upper: bool, after: bool) -> str:
-    """Backups in (created_at, arn) order; params in clause order, then limit."""
-    clauses = ["status = 'AVAILABLE'"]
+def list_backups(by_table: bool, lower: bool, upper: bool, after: bool, user: bool = True,
+                 system: bool = False) -> str:
+    """USER and/or SYSTEM backups in (created_at, arn) order; params in clause order, then limit."""
+    kinds = [kind for kind, wanted in (("'USER'", user), ("'SYSTEM'", system)) if wanted]
+    clauses = ["status = 'AVAILABLE'", f"backup_type IN ({', '.join(kinds)})"]
     if by_table:
         clauses.append("table_name = %s")
     if lower:
@@ -466,6 +468,129 @@ CAS_DELETE_ITEMS = (
     + _TABLE_AT.format(id="k.t", version="k.v") +
     " RETURNING i.table_id, i.hash_key, i.range_key"
 )
+
+
+# --- point-in-time recovery: item history (storage.models.ItemHistory, PitrSource) ---------
+PITR_SOURCE_COLUMNS = ("id, table_id, table_name, table_arn, table_uuid, enabled_at, recovery_days, deleted_at, "
+                       "description, purged_to")
+INSERT_PITR_SOURCE = (
+    "INSERT INTO ddb_pitr_source (table_id, table_name, table_arn, table_uuid, enabled_at, recovery_days, "
+    "purged_to) VALUES (%s, %s, %s, %s, %s, %s, 0) RETURNING id"
+)
+# The window starts with every item as it is: version 1 of each key, stamped at the enabling.
+COPY_ITEMS_TO_HISTORY = (
+    "INSERT INTO ddb_item_history (source_id, hash_key, range_key, seq, committed_at, body, size) "
+    "SELECT %s, hash_key, range_key, 1, %s, body, size FROM ddb_item WHERE table_id = %s"
+)
+LIVE_PITR_SOURCE = f"SELECT {PITR_SOURCE_COLUMNS} FROM ddb_pitr_source WHERE table_id = %s"
+LOAD_PITR_SOURCE = f"SELECT {PITR_SOURCE_COLUMNS} FROM ddb_pitr_source WHERE id = %s"
+DELETED_PITR_SOURCES = (
+    f"SELECT {PITR_SOURCE_COLUMNS} FROM ddb_pitr_source WHERE table_name = %s AND table_id IS NULL "
+    "ORDER BY deleted_at DESC"
+)
+ALL_PITR_SOURCES = f"SELECT {PITR_SOURCE_COLUMNS} FROM ddb_pitr_source ORDER BY id"
+# Enabling PITR: the description once the source exists (the version was bumped by SAVE_TABLE
+# in the same transaction).
+SAVE_DESCRIPTION = "UPDATE ddb_table SET description = %s WHERE id = %s"
+SET_PITR_RECOVERY_DAYS = "UPDATE ddb_pitr_source SET recovery_days = %s WHERE id = %s"
+DELETE_SOURCE_HISTORY = "DELETE FROM ddb_item_history WHERE source_id = %s"
+DELETE_PITR_SOURCE = "DELETE FROM ddb_pitr_source WHERE id = %s"
+# DeleteTable: the window outlives the table (its description is kept for a restore).
+DETACH_PITR_SOURCES = (
+    "UPDATE ddb_pitr_source SET deleted_at = %s, "
+    "description = (SELECT description FROM ddb_table WHERE id = %s), table_id = NULL WHERE table_id = %s"
+)
+# DeleteTable of a table with PITR: DynamoDB's SYSTEM backup, copied like CreateBackup's.
+INSERT_SYSTEM_BACKUP = (
+    "INSERT INTO ddb_backup (arn, name, table_name, table_arn, status, created_at, size, item_count, "
+    "description, backup_type) SELECT %s, %s, name, %s, 'CREATING', %s, 0, 0, description, 'SYSTEM' "
+    "FROM ddb_table WHERE id = %s AND EXISTS (SELECT 1 FROM ddb_pitr_source WHERE table_id = %s) RETURNING id"
+)
+# One version per key and transaction, numbered after the key's newest (the writer
+# holds the item's row lock, so no one else numbers this key meanwhile).
+_NEXT_SEQ = ("COALESCE((SELECT MAX(x.seq) FROM ddb_item_history x WHERE x.source_id = {p} "
+             "AND x.hash_key = {h} AND x.range_key = {r}), 0) + 1")
+INSERT_HISTORY = (
+    "INSERT INTO ddb_item_history (source_id, hash_key, range_key, seq, committed_at, body, size) "
+    f"VALUES (%s, %s, %s, {_NEXT_SEQ.format(p='%s', h='%s', r='%s')}, %s, %s, %s)"
+)
+# PostgreSQL: every version of a transaction in one statement, its last, after every
+# row lock is held. It first takes PITR's shared advisory lock on the source (released
+# at commit), then reads the clock: a reader that takes the lock exclusively once the
+# clock has passed T (history_barrier) knows that every write stamped <= T has committed.
+PG_PITR_LOCK_CLASS = 0x50495452  # "PITR": the two-key advisory lock space, apart from the one-key locks
+INSERT_HISTORY_MANY = (
+    "WITH l AS MATERIALIZED (SELECT string_agg(pg_advisory_xact_lock_shared(%s, s)::text, '') AS done "
+    "FROM unnest(%s::int[]) AS s), "
+    "c AS MATERIALIZED (SELECT extract(epoch FROM clock_timestamp())::float8 AS ts FROM l) "
+    "INSERT INTO ddb_item_history (source_id, hash_key, range_key, seq, committed_at, body, size) "
+    f"SELECT k.p, k.h, k.r, {_NEXT_SEQ.format(p='k.p', h='k.h', r='k.r')}, c.ts, k.b, k.s "
+    "FROM c, unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[]) AS k(p, h, r, b, s)"
+)
+PG_HISTORY_BARRIER = "SELECT pg_advisory_xact_lock(%s, %s::int)"
+HISTORY_STATS = ("SELECT COUNT(*), COALESCE(MIN(committed_at), 0), COALESCE(MAX(committed_at), 0) "
+                 "FROM ddb_item_history WHERE source_id = %s")
+
+
+def _no_later_version(before: str) -> str:
+    """h is the key's last version stamped {before} the parameter (versions of a key are
+    numbered in commit order, without gaps: the next one decides)."""
+    return ("NOT EXISTS (SELECT 1 FROM ddb_item_history n WHERE n.source_id = h.source_id "
+            "AND n.hash_key = h.hash_key AND n.range_key = h.range_key AND n.seq = h.seq + 1 "
+            f"AND n.committed_at {before} %s)")
+
+
+@cache
+def history_as_of(after: bool) -> str:
+    """Each key's last version stamped <= T (tombstones too, body NULL), in key order.
+    params: source_id, T, [after hash, after range], T, limit."""
+    clause = " AND (h.hash_key, h.range_key) > (%s, %s)" if after else ""
+    return ("SELECT h.hash_key, h.range_key, h.body, h.size FROM ddb_item_history h "
+            f"WHERE h.source_id = %s AND h.committed_at <= %s{clause} AND {_no_later_version('<=')} "
+            "ORDER BY h.hash_key, h.range_key LIMIT %s")
+
+
+@cache
+def history_changes(after: bool) -> str:
+    """Keys written in [F, T), in key order: the last version before T (its stamp and
+    body, NULL if deleted) and the body the key had before F (NULL: absent).
+    params: F, source_id, F, T, [after hash, after range], T, limit."""
+    clause = " AND (h.hash_key, h.range_key) > (%s, %s)" if after else ""
+    old = ("(SELECT o.body FROM ddb_item_history o WHERE o.source_id = h.source_id AND o.hash_key = h.hash_key "
+           "AND o.range_key = h.range_key AND o.committed_at < %s ORDER BY o.seq DESC LIMIT 1)")
+    return (f"SELECT h.hash_key, h.range_key, h.committed_at, h.body, {old} FROM ddb_item_history h "
+            f"WHERE h.source_id = %s AND h.committed_at >= %s AND h.committed_at < %s{clause} "
+            f"AND {_no_later_version('<')} ORDER BY h.hash_key, h.range_key LIMIT %s")
+
+
+# Retention: versions stamped before the window start W go once a later version also
+# before W supersedes them, and so does a deletion that is a key's last version before W
+# (the key was absent at W). Only keys written in [purged_to, W) can have changed since
+# the last purge. params: source_id, purged_to, W, W, W.
+PURGE_HISTORY = (
+    "DELETE FROM ddb_item_history WHERE source_id = %s AND (hash_key, range_key) IN "
+    "(SELECT DISTINCT w.hash_key, w.range_key FROM ddb_item_history w WHERE w.source_id = ddb_item_history.source_id "
+    "AND w.committed_at >= %s AND w.committed_at < %s) "
+    "AND committed_at < %s AND (body IS NULL OR EXISTS (SELECT 1 FROM ddb_item_history n "
+    "WHERE n.source_id = ddb_item_history.source_id AND n.hash_key = ddb_item_history.hash_key "
+    "AND n.range_key = ddb_item_history.range_key AND n.seq > ddb_item_history.seq AND n.committed_at < %s))"
+)
+SET_PURGED_TO = "UPDATE ddb_pitr_source SET purged_to = %s WHERE id = %s"
+# A deleted table's window: gone with its history once the recovery period has passed.
+DELETE_EXPIRED_SYSTEM_BACKUP_ITEMS = (
+    "DELETE FROM ddb_backup_item WHERE backup_id IN "
+    "(SELECT id FROM ddb_backup WHERE backup_type = 'SYSTEM' AND created_at < %s)"
+)
+DELETE_EXPIRED_SYSTEM_BACKUPS = "DELETE FROM ddb_backup WHERE backup_type = 'SYSTEM' AND created_at < %s"
+
+# --- bulk operations: cancellation and guarded progress (wireapi.transfer.bulk) ---------
+# A waiting job is cancelled at once; a running one is asked to stop (its runner sees it
+# when its next progress save finds the row no longer RUNNING). params: now, id.
+CANCEL_JOB = (
+    "UPDATE ddb_job SET status = CASE status WHEN 'IN_PROGRESS' THEN 'CANCELLED' ELSE 'CANCELLING' END, "
+    "updated_at = %s WHERE id = %s AND status IN ('IN_PROGRESS', 'RUNNING') RETURNING status"
+)
+SAVE_RUNNING_JOB = "UPDATE ddb_job SET updated_at = %s, description = %s WHERE id = %s AND status = 'RUNNING'"
 
 
 # --- the server registry (storage.models.Server) -----------------------------------

@@ -12,7 +12,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import astuple
 from datetime import datetime, timezone
@@ -22,8 +22,9 @@ from typing import Any
 from storage.generation import FileGeneration, sqlite_generation_path
 
 from . import sql
-from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, IndexRecord, IndexRow,
-                   IndexScanRow, JobRecord, KeyRange, Lease, NewStream, QueryRow, RestoreSession, ScanRow,
+from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, HistoryChange, HistoryRow,
+                   IndexRecord, IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream, PitrSourceRecord,
+                   QueryRow, RestoreSession, ScanRow,
                    ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo, StreamRecordRow, TableExists,
                    TableRecord, Transaction, WriteConflict)
 from .coalesce import Coalescer
@@ -102,6 +103,8 @@ class SQLiteBackend(StorageBackend):
         # Concurrent blind PutItems share one write transaction and its fsync.
         self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
             Coalescer(self._upsert_batch))
+        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int, int], bool] = (
+            Coalescer(self._upsert_history_batch))
         self._generation: FileGeneration | None = None
 
     # --- one host: the generation file and lock files beside the database ----------
@@ -197,12 +200,21 @@ class SQLiteBackend(StorageBackend):
         record.version = int(row[0])
         return ids
 
-    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None) -> None:
+    async def drop_table(self, table_id: int, now: float | None = None, table_arn: str | None = None,
+                         system_backup: tuple[str, str] | None = None) -> None:
         async with self._write() as conn:
+            now = now if now is not None else time.time()
             conn.execute(qmark(sql.BUMP_TABLE_VERSION), (table_id,))
-            conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now if now is not None else time.time(), table_id))
+            conn.execute(qmark(sql.DETACH_TABLE_STREAMS), (now, table_id))
             if table_arn is not None:
                 conn.execute(qmark(sql.DELETE_TAGS), (table_arn,))
+            if system_backup is not None:
+                row = conn.execute(qmark(sql.INSERT_SYSTEM_BACKUP), (*system_backup, table_arn, now, table_id,
+                                                                      table_id)).fetchone()
+                if row is not None:
+                    conn.execute(qmark(sql.COPY_ITEMS_TO_BACKUP), (row[0], table_id))
+                    conn.execute(qmark(sql.FINISH_BACKUP), (row[0], row[0], row[0])).fetchone()
+            conn.execute(qmark(sql.DETACH_PITR_SOURCES), (time.time(), table_id, table_id))  # the stamps' clock
             for statement in (sql.DELETE_TABLE_INDEX_ENTRIES, sql.DELETE_TABLE_INDEXES,
                               sql.DELETE_TABLE_ITEMS, sql.DELETE_TABLE):
                 conn.execute(qmark(statement), (table_id,))
@@ -286,15 +298,31 @@ class SQLiteBackend(StorageBackend):
 
     async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
         async with self._write() as conn:
-            current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
-            written = [current[(row[0], row[6])] for row in rows]
-            conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
+            return _upsert_checked(conn, rows)
+
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    version: int, source_id: int) -> None:
+        if not await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version,
+                                                   source_id)):
+            raise StaleSchema(table_id)
+
+    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int, int]]
+                                    ) -> list[bool]:
+        async with self._write() as conn:
+            written = _upsert_checked(conn, rows)
+            txn = SQLiteTransaction(conn)
+            for (_, pk, sk, body, size, _, _, source_id), ok in zip(rows, written):
+                if ok:
+                    txn.record_history(source_id, pk, sk, body, size)
+            _flush_history(conn, txn)
         return written
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write() as conn:
-            yield SQLiteTransaction(conn)
+            txn = SQLiteTransaction(conn)
+            yield txn
+            _flush_history(conn, txn)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Snapshot]:
@@ -357,7 +385,7 @@ class SQLiteBackend(StorageBackend):
     @staticmethod
     def _backup(row: tuple) -> BackupRecord:
         return BackupRecord(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), int(row[7]),
-                            int(row[8]), json.loads(row[9]))
+                            int(row[8]), json.loads(row[9]), row[10])
 
     async def create_backup(self, table_id: int, arn: str, name: str, table_name: str, table_arn: str,
                             created_at: float) -> BackupRecord | None:
@@ -375,9 +403,10 @@ class SQLiteBackend(StorageBackend):
         return self._backup(row) if row else None
 
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
-                           after: tuple[float, str] | None, limit: int) -> list[BackupRecord]:
+                           after: tuple[float, str] | None, limit: int,
+                           types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
         statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None)
+                                     after is not None, "USER" in types, "SYSTEM" in types)
         params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
         return [self._backup(r) for r in self.conn.execute(qmark(statement), params)]
 
@@ -484,21 +513,101 @@ class SQLiteBackend(StorageBackend):
         statement = qmark(sql.list_jobs(arn_prefix is not None, before_id is not None))
         return [self._job(row) for row in self.conn.execute(statement, params).fetchall()]
 
+    async def cancel_job(self, job_id: int, now: float) -> str | None:
+        async with self._write() as conn:
+            row = conn.execute(qmark(sql.CANCEL_JOB), (now, job_id)).fetchone()
+        return row[0] if row else None
+
+    async def save_running_job(self, job: JobRecord) -> bool:
+        async with self._write() as conn:
+            return conn.execute(qmark(sql.SAVE_RUNNING_JOB),
+                                (job.updated_at, json.dumps(job.description), job.id)).rowcount == 1
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         async with self._write() as conn:
             row = conn.execute(qmark(sql.claim_job(sql.CLAIMABLE_JOB)), (now, kind, stale_before)).fetchone()
         return self._job(row) if row else None
 
-    async def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
-        # A connection of its own: its read transaction is one WAL snapshot that
-        # neither blocks writers nor holds the worker's connection lock.
-        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+    def snapshot_pages(self, table_id: int, page_size: int) -> AsyncIterator[list[ScanRow]]:
+        return self._reader_pages(lambda after: (sql.scan_items(after is not None, False),
+                                                 (table_id, *(after or ()), page_size)))
+
+    # --- point-in-time recovery (wireapi.pitr) ----------------------------------
+    async def clock(self) -> float:
+        return time.time()  # one host: SQLite is the embedded single-host backend
+
+    @staticmethod
+    def _source(row: tuple | None) -> PitrSourceRecord | None:
+        if row is None:
+            return None
+        return PitrSourceRecord(row[0], row[1], row[2], row[3], row[4], float(row[5]), int(row[6]),
+                                None if row[7] is None else float(row[7]),
+                                None if row[8] is None else json.loads(row[8]), float(row[9]))
+
+    @staticmethod
+    def _save_checked(conn: sqlite3.Connection, record: TableRecord) -> None:
+        """save_table's statement: StaleSchema unless the table is still at record.version."""
+        row = conn.execute(qmark(sql.SAVE_TABLE), (record.status, json.dumps(record.description), record.id,
+                                                   record.version)).fetchone()
+        if row is None:
+            raise StaleSchema(record.id)
+        record.version = int(row[0])
+
+    async def enable_pitr(self, record: TableRecord, recovery_days: int,
+                          describe: Callable[[int, float], dict[str, Any]]) -> PitrSourceRecord:
+        async with self._write() as conn:  # the write lock: no write lands between the copy and the switch
+            now = time.time()
+            source_id = conn.execute(qmark(sql.INSERT_PITR_SOURCE), (
+                record.id, record.name, record.description["TableArn"], record.description["TableId"], now,
+                recovery_days)).fetchone()[0]
+            conn.execute(qmark(sql.COPY_ITEMS_TO_HISTORY), (source_id, now, record.id))
+            record.description = describe(source_id, now)
+            self._save_checked(conn, record)
+            row = conn.execute(qmark(sql.LOAD_PITR_SOURCE), (source_id,)).fetchone()
+        return self._source(row)  # type: ignore[return-value]
+
+    async def update_pitr(self, record: TableRecord, source_id: int, recovery_days: int) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.SET_PITR_RECOVERY_DAYS), (recovery_days, source_id))
+            self._save_checked(conn, record)
+
+    async def disable_pitr(self, record: TableRecord, source_id: int) -> None:
+        async with self._write() as conn:
+            self._save_checked(conn, record)
+            conn.execute(qmark(sql.DELETE_SOURCE_HISTORY), (source_id,))
+            conn.execute(qmark(sql.DELETE_PITR_SOURCE), (source_id,))
+
+    async def load_pitr_source(self, source_id: int | None = None, table_id: int | None = None,
+                               deleted_name: str | None = None) -> PitrSourceRecord | None:
+        if source_id is not None:
+            return self._source(self.conn.execute(qmark(sql.LOAD_PITR_SOURCE), (source_id,)).fetchone())
+        if table_id is not None:
+            return self._source(self.conn.execute(qmark(sql.LIVE_PITR_SOURCE), (table_id,)).fetchone())
+        return self._source(self.conn.execute(qmark(sql.DELETED_PITR_SOURCES), (deleted_name,)).fetchone())
+
+    async def list_pitr_sources(self) -> list[PitrSourceRecord]:
+        return [self._source(r) for r in self.conn.execute(qmark(sql.ALL_PITR_SOURCES)).fetchall()]  # type: ignore[misc]
+
+    async def history_barrier(self, source_id: int) -> None:
+        # Every stamp is taken under the database write lock: once we hold it, every
+        # transaction that stamped before has committed.
+        async with self._write():
+            pass
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection of its own for a long read: one WAL snapshot, no writer blocked."""
+        return sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+
+    async def _reader_pages(self, page: Callable[[tuple[bytes, bytes] | None], tuple[str, tuple]]
+                            ) -> AsyncIterator[list[tuple]]:
+        """Pages in key order from one snapshot; `page(after)` gives the statement and params."""
+        conn = self._reader()
         try:
             conn.execute("BEGIN")
             after: tuple[bytes, bytes] | None = None
             while True:
-                statement = qmark(sql.scan_items(after is not None, False))
-                rows = conn.execute(statement, (table_id, *(after or ()), page_size)).fetchall()
+                statement, params = page(after)
+                rows = conn.execute(qmark(statement), params).fetchall()
                 if not rows:
                     break
                 yield rows
@@ -506,6 +615,61 @@ class SQLiteBackend(StorageBackend):
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+    def history_pages(self, source_id: int, as_of: float, page_size: int) -> AsyncIterator[list[HistoryRow]]:
+        return self._reader_pages(lambda after: (sql.history_as_of(after is not None),
+                                                 (source_id, as_of, *(after or ()), as_of, page_size)))
+
+    def history_change_pages(self, source_id: int, since: float, until: float,
+                             page_size: int) -> AsyncIterator[list[HistoryChange]]:
+        return self._reader_pages(lambda after: (sql.history_changes(after is not None),
+                                                 (since, source_id, since, until, *(after or ()), until, page_size)))
+
+    async def purge_history(self, source_id: int, window_start: float, purged_to: float) -> int:
+        async with self._write() as conn:
+            count = conn.execute(qmark(sql.PURGE_HISTORY), (source_id, purged_to, window_start, window_start,
+                                                            window_start)).rowcount
+            conn.execute(qmark(sql.SET_PURGED_TO), (window_start, source_id))
+        return count
+
+    async def drop_pitr_source(self, source_id: int) -> None:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DELETE_SOURCE_HISTORY), (source_id,))
+            conn.execute(qmark(sql.DELETE_PITR_SOURCE), (source_id,))
+
+    async def purge_system_backups(self, before: float) -> int:
+        async with self._write() as conn:
+            conn.execute(qmark(sql.DELETE_EXPIRED_SYSTEM_BACKUP_ITEMS), (before,))
+            return conn.execute(qmark(sql.DELETE_EXPIRED_SYSTEM_BACKUPS), (before,)).rowcount
+
+    async def history_stats(self, source_id: int) -> tuple[int, float, float]:
+        row = self.conn.execute(qmark(sql.HISTORY_STATS), (source_id,)).fetchone()
+        return int(row[0]), float(row[1]), float(row[2])
+
+    async def write_restored(self, table_id: int, version: int, rows: list[tuple[bytes, bytes, bytes, int]],
+                             entries: list[tuple[int, bytes, bytes, bytes, bytes, bytes, int]]) -> None:
+        async with self._write() as conn:
+            if not _check_version(conn, table_id, version):
+                raise StaleSchema(table_id)
+            conn.executemany(qmark(sql.UPSERT_ITEM), [(table_id, pk, sk, body, size, sql.segment_hash(pk))
+                                                      for pk, sk, body, size in rows])
+            conn.executemany(qmark(sql.UPSERT_INDEX_ENTRY), entries)
+
+def _upsert_checked(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
+    """Blind upserts (table, hash, range, body, size, segment hash, version, …) of the tables
+    still at their version (checked once per table, under the write lock); which were written."""
+    current = {(t, v): _check_version(conn, t, v) for t, v in {(row[0], row[6]) for row in rows}}
+    written = [current[(row[0], row[6])] for row in rows]
+    conn.executemany(qmark(sql.UPSERT_ITEM), [row[:6] for row, ok in zip(rows, written) if ok])
+    return written
+
+
+def _flush_history(conn: sqlite3.Connection, txn: Transaction) -> None:
+    """The transaction's versions, stamped once, as its last statements (under the write lock)."""
+    rows = txn.pending_history()
+    if rows:
+        now = time.time()
+        conn.executemany(qmark(sql.INSERT_HISTORY), [(p, h, r, p, h, r, now, b, s) for p, h, r, b, s in rows])
 
 
 _JOB_BY_TOKEN = (

@@ -1,17 +1,20 @@
 """On-demand backups (CreateBackup, DescribeBackup, ListBackups, DeleteBackup,
-RestoreTableFromBackup) and the continuous-backup settings.
+RestoreTableFromBackup), continuous backups (UpdateContinuousBackups,
+DescribeContinuousBackups) and RestoreTableToPointInTime.
 
 A backup is a consistent copy of a table's description and items, made in
 one transaction inside the database (INSERT … SELECT); a restore creates the
 new table, copies the items back the same way and rebuilds index entries,
 also in one transaction, so the new table appears complete or not at all.
 Both finish before the call returns: a backup is AVAILABLE and a restored
-table ACTIVE at once.
+table ACTIVE at once. Deleting a table with PITR enabled takes a SYSTEM
+backup of it (ListBackups BackupType SYSTEM or ALL), kept for 35 days.
 
-Point-in-time restore is not offered (no item history is kept):
-RestoreTableToPointInTime answers UnknownOperationException. The PITR
-setting itself is stored (description["_pitr"]) and reported, because
-ExportTableToPointInTime reads it.
+Point-in-time recovery keeps item history (wireapi.pitr). A point-in-time
+restore creates the table CREATING at once and builds it in the background
+(wireapi.transfer.restore) from the history as of the chosen instant; the
+table then turns ACTIVE. A deleted table's window stays restorable for its
+recovery period (by SourceTableName or SourceTableArn).
 """
 from __future__ import annotations
 
@@ -28,9 +31,10 @@ from django.conf import settings
 from extenddb_site import joblog
 from storage.backends.base import BackupBusy, BackupGone, BackupRecord, TableExists, TableRecord
 
-from .. import errors, indexes
+from .. import errors, indexes, pitr
 from ..catalog import key_schema
 from ..dispatch import Request
+from ..transfer import jobs
 from .tables import describe, initial_description, table_name_of, validate_create
 
 _INVALID_REQUEST = "Invalid Request: "
@@ -38,8 +42,12 @@ _BACKUP_ARN = re.compile(
     r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):table/[^/]+/backup/(?P<id>[^/]+)")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 DEFAULT_LIST_LIMIT = 100
-DEFAULT_RECOVERY_DAYS = 35
+DEFAULT_RECOVERY_DAYS = pitr.DEFAULT_RECOVERY_DAYS
 REBUILD_PAGE = 500
+MAX_CONCURRENT_RESTORES = 50
+# "retained for 35 days (at no additional cost)"
+SYSTEM_BACKUP_DAYS = 35
+_BACKUP_TYPES = {"USER": ("USER",), "SYSTEM": ("SYSTEM",), "ALL": ("USER", "SYSTEM"), "AWS_BACKUP": ()}
 
 
 def backup_arn(table_arn: str, created_at: float) -> str:
@@ -114,8 +122,10 @@ def _details(backup: BackupRecord, status: str | None = None) -> dict[str, Any]:
         "BackupName": backup.name,
         "BackupSizeBytes": backup.size,
         "BackupStatus": status or backup.status,
-        "BackupType": "USER",
+        "BackupType": backup.backup_type,
         "BackupCreationDateTime": backup.created_at,
+        **({"BackupExpiryDateTime": backup.created_at + SYSTEM_BACKUP_DAYS * pitr.DAY_SECONDS}
+           if backup.backup_type == "SYSTEM" else {}),
     }
 
 
@@ -171,8 +181,10 @@ def _summary(backup: BackupRecord) -> dict[str, Any]:
         "BackupName": backup.name,
         "BackupCreationDateTime": backup.created_at,
         "BackupStatus": backup.status,
-        "BackupType": "USER",
+        "BackupType": backup.backup_type,
         "BackupSizeBytes": backup.size,
+        **({"BackupExpiryDateTime": backup.created_at + SYSTEM_BACKUP_DAYS * pitr.DAY_SECONDS}
+           if backup.backup_type == "SYSTEM" else {}),
     }
 
 
@@ -208,14 +220,15 @@ async def list_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
         raise errors.ValidationException(
             "One or more parameter values were invalid: Time range lower bound must be less than or "
             "equal to upper bound")
-    # Only user (on-demand) backups exist here.
-    if data.get("BackupType", "USER") not in ("USER", "ALL"):
+    # USER (on-demand) and SYSTEM (taken at the deletion of a PITR table); no AWS Backup here.
+    types = _BACKUP_TYPES[data.get("BackupType", "USER")]
+    if not types:
         return {"BackupSummaries": []}
     table_name = table_name_of(data["TableName"]) if data.get("TableName") else None
     limit = data.get("Limit", DEFAULT_LIST_LIMIT)
     start = data.get("ExclusiveStartBackupArn")
     rows = await req.runtime.backend.list_backups(table_name, lower, upper, _cursor(start) if start else None,
-                                                  limit + 1)
+                                                  limit + 1, types)
     out: dict[str, Any] = {"BackupSummaries": [_summary(b) for b in rows[:limit]]}
     if len(rows) > limit:
         out["LastEvaluatedBackupArn"] = rows[limit - 1].arn
@@ -254,7 +267,12 @@ def restore_request(backup: BackupRecord, data: dict[str, Any]) -> dict[str, Any
     """The CreateTable request that makes the restored table: the backup's keys, billing
     and indexes with the overrides applied. As in DynamoDB, streams, TTL, PITR, tags,
     deletion protection and table class are not restored."""
-    source = backup.description
+    return restore_request_from(backup.description, data)
+
+
+def restore_request_from(source: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """restore_request for a source table description (a backup's, or the live or
+    deleted table's for a point-in-time restore)."""
     billing_override = data.get("BillingModeOverride")
     throughput_override = data.get("ProvisionedThroughputOverride")
     if billing_override == "PAY_PER_REQUEST" and throughput_override:
@@ -347,20 +365,22 @@ async def _rebuild_indexes(session: Any, description: dict[str, Any]) -> None:
 
 # --- continuous backups ------------------------------------------------------------
 
-def _continuous(description: dict[str, Any]) -> dict[str, Any]:
-    pitr = description.get("_pitr") or {"PointInTimeRecoveryStatus": "DISABLED"}
-    out: dict[str, Any] = {"PointInTimeRecoveryStatus": pitr["PointInTimeRecoveryStatus"]}
+async def _continuous(req: Request, description: dict[str, Any]) -> dict[str, Any]:
+    settings_ = pitr.settings_of(description)
+    out: dict[str, Any] = {"PointInTimeRecoveryStatus": settings_["PointInTimeRecoveryStatus"]}
     if out["PointInTimeRecoveryStatus"] == "ENABLED":
-        out["EarliestRestorableDateTime"] = pitr["EarliestRestorableDateTime"]
-        out["LatestRestorableDateTime"] = round(time.time(), 3)
-        out["RecoveryPeriodInDays"] = pitr.get("RecoveryPeriodInDays", DEFAULT_RECOVERY_DAYS)
-    # On-demand backups are always available, so ContinuousBackupsStatus is ENABLED.
+        days = settings_.get("RecoveryPeriodInDays", DEFAULT_RECOVERY_DAYS)
+        earliest, latest = pitr.window(settings_["EnabledAt"], days, await req.runtime.backend.clock())
+        out["EarliestRestorableDateTime"] = earliest
+        out["LatestRestorableDateTime"] = latest
+        out["RecoveryPeriodInDays"] = days
+    # "Continuous backups are ENABLED on all tables at table creation" (on-demand backups).
     return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": out}
 
 
 async def describe_continuous_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     record = await _table(req, data["TableName"])
-    return {"ContinuousBackupsDescription": _continuous(record.description)}
+    return {"ContinuousBackupsDescription": await _continuous(req, record.description)}
 
 
 async def update_continuous_backups(req: Request, data: dict[str, Any]) -> dict[str, Any]:
@@ -369,23 +389,121 @@ async def update_continuous_backups(req: Request, data: dict[str, Any]) -> dict[
     days = spec.get("RecoveryPeriodInDays")
     if not enabled and days is not None:
         raise _invalid("Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.")
-    record = await _table(req, data["TableName"])
+    # A copy: the cached record stays as it was if the save is refused as stale (the
+    # request is then redone on the new definition).
+    record = dataclasses.replace(await _table(req, data["TableName"]), extra={})
+    backend = req.runtime.backend
+    current = pitr.settings_of(record.description)
+    source_id = current.get("SourceId") if current["PointInTimeRecoveryStatus"] == "ENABLED" else None
     desc = copy.deepcopy(record.description)
-    current = desc.get("_pitr") or {}
-    if enabled:
-        was_enabled = current.get("PointInTimeRecoveryStatus") == "ENABLED"
-        desc["_pitr"] = {
-            "PointInTimeRecoveryStatus": "ENABLED",
-            "EarliestRestorableDateTime": (current["EarliestRestorableDateTime"] if was_enabled
-                                           else round(time.time(), 3)),
-            "RecoveryPeriodInDays": days or current.get("RecoveryPeriodInDays") or DEFAULT_RECOVERY_DAYS,
-        }
+    if enabled and source_id is not None:  # already on: the period may change, the window stays
+        days = days or current.get("RecoveryPeriodInDays") or DEFAULT_RECOVERY_DAYS
+        desc["_pitr"] = {**current, "RecoveryPeriodInDays": days}
+        record.description = desc
+        await backend.update_pitr(record, source_id, days)
+    elif enabled:
+        days = days or DEFAULT_RECOVERY_DAYS
+
+        def describe_with(new_source: int, now: float) -> dict[str, Any]:
+            return {**desc, "_pitr": {"PointInTimeRecoveryStatus": "ENABLED", "SourceId": new_source,
+                                      "EnabledAt": now, "RecoveryPeriodInDays": days}}
+
+        await backend.enable_pitr(record, days, describe_with)
     else:
         desc["_pitr"] = {"PointInTimeRecoveryStatus": "DISABLED"}
-    # A copy: the cached record stays as it was if the save is refused as stale.
-    await req.runtime.backend.save_table(dataclasses.replace(record, description=desc))
+        record.description = desc
+        if source_id is not None:
+            await backend.disable_pitr(record, source_id)  # the history goes with the window
+        else:
+            await backend.save_table(record)
     req.runtime.catalog.changed()
-    return {"ContinuousBackupsDescription": _continuous(desc)}
+    return {"ContinuousBackupsDescription": await _continuous(req, record.description)}
+
+
+# --- point-in-time restore ------------------------------------------------------------
+
+def _check_restore_request(data: dict[str, Any]) -> None:
+    """Which source and which instant; texts not published by DynamoDB."""
+    if ("SourceTableArn" in data) == ("SourceTableName" in data):
+        raise _invalid("Exactly one of SourceTableArn or SourceTableName must be specified")
+    if data.get("UseLatestRestorableTime") and "RestoreDateTime" in data:
+        raise _invalid("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
+    if not data.get("UseLatestRestorableTime") and "RestoreDateTime" not in data:
+        raise _invalid("Either RestoreDateTime or UseLatestRestorableTime must be specified")
+    if "SourceTableArn" in data and jobs.table_name_from_arn(data["SourceTableArn"]) is None:
+        raise errors.ValidationException(f"Invalid TableArn: {data['SourceTableArn']}")
+
+
+async def restore_source(req: Request, name: str, arn: str | None
+                         ) -> tuple[Any, dict[str, Any], float, float]:
+    """(source record, source description, earliest, latest) of a live table with PITR or
+    of a deleted one whose window is still open; DynamoDB's error otherwise."""
+    backend = req.runtime.backend
+    record = await req.runtime.catalog.get(name)
+    now = await backend.clock()
+    if record is not None and record.status != "DELETING" and (arn is None or record.description["TableArn"] == arn):
+        source_id = pitr.history_source(record)
+        if source_id is None:
+            raise errors.pitr_not_enabled(name)
+        source = await backend.load_pitr_source(source_id=source_id)
+        if source is None:  # disabled meanwhile
+            raise errors.pitr_not_enabled(name)
+        earliest, latest = pitr.window(source.enabled_at, source.recovery_days, now)
+        return source, record.description, earliest, latest
+    source = await backend.load_pitr_source(deleted_name=name)
+    if source is None or source.description is None or (arn is not None and source.table_arn != arn):
+        raise _table_not_found(name)
+    earliest, _ = pitr.window(source.enabled_at, source.recovery_days, now)
+    latest = source.deleted_at or now
+    if earliest > latest:
+        raise _table_not_found(name)
+    return source, source.description, earliest, latest
+
+
+async def restore_table_to_point_in_time(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+    _check_restore_request(data)
+    arn = data.get("SourceTableArn")
+    name = jobs.table_name_from_arn(arn) if arn else data["SourceTableName"]
+    target = data["TargetTableName"]
+    source, source_description, earliest, latest = await restore_source(req, name, arn)
+    if await req.runtime.catalog.get(target) is not None:
+        raise errors.TableAlreadyExists(f"Table already exists: {target}")
+    instant = latest if data.get("UseLatestRestorableTime") else data["RestoreDateTime"]
+    if not earliest <= instant <= latest:
+        raise errors.InvalidRestoreTime()
+    running = await req.runtime.backend.list_jobs(jobs.RESTORE, None, None, MAX_CONCURRENT_RESTORES)
+    if sum(1 for j in running if j.status in ("IN_PROGRESS", "RUNNING")) >= MAX_CONCURRENT_RESTORES:
+        # "up to 50 concurrent restores (any type of restore) in a given account"; text not published.
+        raise errors.LimitExceeded(f"Too many concurrent restores: at most {MAX_CONCURRENT_RESTORES}")
+    request = restore_request_from(source_description, data)
+    if "SSESpecificationOverride" in data:
+        request["SSESpecification"] = data["SSESpecificationOverride"]
+    validate_create(request)
+    created_at = round(time.time(), 3)
+    description = initial_description(request, created_at)
+    if data.get("OnDemandThroughputOverride"):
+        description["OnDemandThroughput"] = data["OnDemandThroughputOverride"]
+    description["RestoreSummary"] = {"SourceTableArn": source.table_arn, "RestoreDateTime": instant,
+                                     "RestoreInProgress": True}
+    index_names = [(i["IndexName"], "LSI") for i in request.get("LocalSecondaryIndexes", [])]
+    index_names += [(i["IndexName"], "GSI") for i in request.get("GlobalSecondaryIndexes", [])]
+    backend = req.runtime.backend
+    try:
+        record = await backend.create_table(target, description, "CREATING", created_at, index_names)
+    except TableExists:
+        raise errors.TableAlreadyExists(f"Table already exists: {target}") from None
+    req.runtime.catalog.changed()
+    job_description = {"TableName": target, "TableId": description["TableId"], "SourceId": source.id,
+                       "RestoreDateTime": instant, "SourceTableArn": source.table_arn, "Status": "IN_PROGRESS",
+                       "ItemCount": 0}
+    restore_arn = f"{description['TableArn']}/restore/{jobs.new_id()}"
+    try:
+        await backend.create_job(restore_arn, jobs.RESTORE, created_at, job_description, jobs.new_id(), created_at)
+    except Exception:
+        await backend.drop_table(record.id)  # no CREATING table without its restore
+        req.runtime.catalog.changed()
+        raise
+    return {"TableDescription": await describe(req, record, stats=False)}
 
 
 HANDLERS = {
@@ -396,4 +514,5 @@ HANDLERS = {
     "RestoreTableFromBackup": restore_table_from_backup,
     "DescribeContinuousBackups": describe_continuous_backups,
     "UpdateContinuousBackups": update_continuous_backups,
+    "RestoreTableToPointInTime": restore_table_to_point_in_time,
 }

@@ -2,16 +2,18 @@
 
 The export itself runs in the background (wireapi.transfer.runner) and writes
 DynamoDB's export layout into a folder under EXTENDDB_S3_ROOT. It reads the
-table from one consistent snapshot taken when the export starts: any
-ExportTime inside the recovery window exports that current state (there is no
-history to go back to). INCREMENTAL_EXPORT is not offered.
+table's point-in-time history (wireapi.pitr): a FULL_EXPORT is the table as of
+ExportTime, an INCREMENTAL_EXPORT the items written in [ExportFromTime,
+ExportToTime) with their images at both ends.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from django.conf import settings
+
 from .. import errors
+from .. import pitr as pitr_window
 from ..dispatch import Request
 from ..transfer import jobs, s3paths
 
@@ -21,9 +23,19 @@ _IDENTITY = ("TableArn", "ExportTime", "S3Bucket", "S3BucketOwner", "S3Prefix", 
 _CLOCK_SLACK_SECONDS = 1.0
 
 
+_MAX_INCREMENTAL_SECONDS = 24 * 3600  # "a window of 15 minutes to 24 hours"
+
+
 def _validate(data: dict[str, Any]) -> None:
-    if data.get("ExportType") == "INCREMENTAL_EXPORT" or "IncrementalExportSpecification" in data:
-        raise errors.unsupported_export_option("INCREMENTAL_EXPORT")
+    incremental = data.get("ExportType") == "INCREMENTAL_EXPORT"
+    if incremental and "IncrementalExportSpecification" not in data:
+        raise errors.ValidationException("IncrementalExportSpecification must be provided for INCREMENTAL_EXPORT")
+    if incremental and "ExportTime" in data:
+        raise errors.ValidationException("ExportTime cannot be provided for INCREMENTAL_EXPORT")
+    if not incremental and "IncrementalExportSpecification" in data:
+        raise errors.ValidationException("IncrementalExportSpecification is only valid for INCREMENTAL_EXPORT")
+    if incremental and "ExportFromTime" not in data["IncrementalExportSpecification"]:
+        raise errors.ValidationException("ExportFromTime must be provided for INCREMENTAL_EXPORT")
     if "FilterSpecification" in data:
         raise errors.unsupported_export_option("FilterSpecification")
     if s3paths.prefix_problem(data.get("S3Prefix")):
@@ -43,10 +55,23 @@ async def export_table_to_point_in_time(req: Request, data: dict[str, Any]) -> d
     if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
         raise errors.pitr_not_enabled(name)
     started = jobs.now()
-    export_time = data.get("ExportTime", started)
-    earliest = pitr.get("EarliestRestorableDateTime", record.created_at)
-    if export_time > time.time() + _CLOCK_SLACK_SECONDS or export_time < earliest - _CLOCK_SLACK_SECONDS:
+    now = await req.runtime.backend.clock()
+    earliest, _ = pitr_window.window(pitr["EnabledAt"], pitr.get("RecoveryPeriodInDays",
+                                                                  pitr_window.DEFAULT_RECOVERY_DAYS), now)
+    export_time = data.get("ExportTime", now)
+    if export_time > now + _CLOCK_SLACK_SECONDS or export_time < earliest:
         raise errors.InvalidExportTime()
+    incremental: dict[str, Any] = {}
+    if data.get("ExportType") == "INCREMENTAL_EXPORT":
+        spec = data["IncrementalExportSpecification"]
+        since, until = spec["ExportFromTime"], spec.get("ExportToTime", now)
+        span = until - since
+        if (since < earliest or until > now + _CLOCK_SLACK_SECONDS
+                or span < settings.EXTENDDB_INCREMENTAL_EXPORT_MIN_SECONDS or span > _MAX_INCREMENTAL_SECONDS):
+            raise errors.InvalidExportTime()
+        incremental["IncrementalExportSpecification"] = {
+            "ExportFromTime": since, "ExportToTime": until,
+            "ExportViewType": spec.get("ExportViewType", "NEW_AND_OLD_IMAGES")}
 
     token = data.get("ClientToken") or jobs.new_id()
     identity = {k: data[k] for k in _IDENTITY if k in data}
@@ -56,7 +81,8 @@ async def export_table_to_point_in_time(req: Request, data: dict[str, Any]) -> d
         "StartTime": started,
         "TableArn": record.description["TableArn"],
         "TableId": record.description["TableId"],
-        "ExportTime": export_time,
+        **({} if incremental else {"ExportTime": export_time}),
+        **incremental,
         "ClientToken": token,
         "S3Bucket": data["S3Bucket"],
         **{k: data[k] for k in ("S3BucketOwner", "S3Prefix", "S3SseAlgorithm", "S3SseKmsKeyId") if k in data},

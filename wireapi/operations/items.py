@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import StaleSchema, TableRecord, Transaction, WriteConflict
 
-from .. import capacity, changes, errors, expressions, indexes, values
+from .. import capacity, changes, errors, expressions, indexes, pitr, values
 from ..dispatch import STALE_RETRIES, Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
@@ -208,7 +208,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
         check_condition(condition, old, data)
         return item, None
 
-    blind = condition is None and return_values == "NONE" and not changes.needs_old_item(table)
+    blind = condition is None and return_values == "NONE" and not changes.blind_put_needs_old_item(table)
     key = {name: item[name] for name in schema.names}
     return PreparedWrite(table, pk, sk, key, decide, return_values, item if blind else None, size)
 
@@ -300,8 +300,13 @@ async def run_write_redone(req: Request, write: PreparedWrite,
 async def run_write(req: Request, write: PreparedWrite) -> WriteOutcome:
     if write.blind_item is not None:
         item = write.blind_item
-        await req.runtime.backend.put_item(write.table.id, write.pk, write.sk, orjson.dumps(item),
-                                           write.blind_size, write.table.version)
+        source = pitr.history_source(write.table)
+        if source is None:
+            await req.runtime.backend.put_item(write.table.id, write.pk, write.sk, orjson.dumps(item),
+                                               write.blind_size, write.table.version)
+        else:  # the new version goes to the table's history in the same transaction
+            await req.runtime.backend.put_item_with_history(write.table.id, write.pk, write.sk, orjson.dumps(item),
+                                                            write.blind_size, write.table.version, source)
         return WriteOutcome(None, item)  # the old item is not read; its size counts as 0
     return await write_item(req, write.table, write.pk, write.sk, write.decide)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from storage.backends.base import NewStream, TableExists, TableRecord
 
-from .. import errors
+from .. import errors, pitr
 from ..dispatch import Request
 from . import index_updates
 from . import tags as tags_ops  # CreateTable's Tags, DeleteTable's tags
@@ -253,8 +253,10 @@ async def delete_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             "Disable deletion protection first.")
     description = await describe(req, record, status="DELETING")
     # One transaction: its streams stay readable for 24 hours, DISABLED and
-    # without a table; its tags go with it.
-    await req.runtime.backend.drop_table(record.id, time.time(), record.description["TableArn"])
+    # without a table; its tags go with it; with PITR, a SYSTEM backup is taken.
+    now = time.time()
+    await req.runtime.backend.drop_table(record.id, now, record.description["TableArn"],
+                                         system_backup=pitr.system_backup(record, now))
     req.runtime.catalog.changed()
     return {"TableDescription": description}
 

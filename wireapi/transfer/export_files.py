@@ -84,9 +84,15 @@ class ExportWriter:
 
     def add(self, body: bytes) -> None:
         """One item, as the DynamoDB JSON bytes storage keeps."""
+        self._write(self._line(body))
+
+    def add_change(self, record: dict[str, Any]) -> None:
+        """One incremental export record (Metadata, Keys, NewImage, OldImage)."""
+        self._write(ion.change_line(record) if self.export_format == "ION" else orjson.dumps(record) + b"\n")
+
+    def _write(self, line: bytes) -> None:
         if self._current is None:
             self._current = self._open()
-        line = self._line(body)
         self._current.stream.write(line)
         self._current.items += 1
         self._current.raw_bytes += len(line)

@@ -66,6 +66,8 @@ class Candidate:
     index: int
     item: dict[str, Any] | None
     error: str | None = None
+    # StartBulkPutItems: the line's own ConditionExpression and its attribute names and values.
+    condition: dict[str, Any] | None = None
 
 
 def _lines(stream: io.BufferedReader) -> Iterator[tuple[int, bytes | None]]:
@@ -97,8 +99,12 @@ def _ion_item(line: bytes) -> dict[str, Any]:
     return ion.parse_item(line.decode("utf-8"))
 
 
-def line_candidates(stream: io.BufferedReader, input_format: str) -> Iterator[Candidate]:
-    """DYNAMODB_JSON and ION: one item per line; blank lines are skipped."""
+CONDITION_MEMBERS = ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues")
+
+
+def line_candidates(stream: io.BufferedReader, input_format: str, conditions: bool = False) -> Iterator[Candidate]:
+    """DYNAMODB_JSON and ION: one item per line; blank lines are skipped. With
+    `conditions`, a DYNAMODB_JSON line may also carry CONDITION_MEMBERS beside Item."""
     parse = _ion_item if input_format == "ION" else _json_item
     for index, line in _lines(stream):
         if line is None:
@@ -107,7 +113,12 @@ def line_candidates(stream: io.BufferedReader, input_format: str) -> Iterator[Ca
         if not line.strip():
             continue
         try:
-            yield Candidate(index, parse(line))
+            item = parse(line)
+            condition = None
+            if conditions and input_format != "ION":
+                doc = orjson.loads(line)
+                condition = {k: doc[k] for k in CONDITION_MEMBERS if k in doc} or None
+            yield Candidate(index, item, None, condition)
         except (ValueError, UnicodeDecodeError, ion.IonItemError) as exc:
             yield Candidate(index, None, f"invalid {input_format} item: {exc}")
 

@@ -49,6 +49,16 @@ def _to_ion(av: dict[str, Any]) -> Any:
     return IonPyList.from_value(IonType.LIST, members, (_SET_ANNOTATIONS[kind],))
 
 
+def change_line(record: dict[str, Any]) -> bytes:
+    """One incremental export line: {Metadata:{WriteTimestampMicros:…},Keys:{…},NewImage:{…},OldImage:{…}}."""
+    value: dict[str, Any] = {"Metadata": {"WriteTimestampMicros": int(record["Metadata"]["WriteTimestampMicros"]["N"])}}
+    for part in ("Keys", "NewImage", "OldImage"):
+        if part in record:
+            value[part] = {k: _to_ion(v) for k, v in record[part].items()}
+    text = simpleion.dumps(value, binary=False)
+    return text.encode("utf-8") + b"\n"
+
+
 def item_line(item: dict[str, Any]) -> bytes:
     """One export line: the Ion version marker, then {Item:{...}}."""
     text = simpleion.dumps({"Item": {k: _to_ion(v) for k, v in item.items()}}, binary=False)

@@ -15,6 +15,8 @@ from storage.backends.base import JobRecord, StorageBackend
 from .. import errors
 
 EXPORT, IMPORT = "EXPORT", "IMPORT"
+# A point-in-time restore (wireapi.transfer.restore) and a bulk put (wireapi.transfer.bulk).
+RESTORE, BULK = "RESTORE", "BULK"
 # "A client token is valid for 8 hours after the first request that uses it."
 TOKEN_WINDOW_SECONDS = 8 * 3600
 DEFAULT_PAGE = 25

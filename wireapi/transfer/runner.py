@@ -18,12 +18,12 @@ from django.conf import settings
 from extenddb_site import joblog
 from storage.backends.base import JobRecord, StaleSchema, TableRecord
 
-from .. import errors, indexes, values
+from .. import errors, indexes, pitr, values
 from ..dispatch import STALE_RETRIES, Request
 from ..keys import key_from_item
 from ..operations.items import PreparedWrite, write_many
 from ..runtime import Runtime, get_runtime
-from . import export_files, import_files, jobs, s3paths
+from . import bulk, export_files, import_files, jobs, restore, s3paths
 
 log = logging.getLogger("extenddb.transfer")
 
@@ -38,15 +38,35 @@ ERROR_LOG_FOLDER = "AWSDynamoDB/import-errors/"
 
 NO_SUCH_BUCKET = ("S3NoSuchBucket", "The specified bucket does not exist")
 ACCESS_DENIED = ("S3AccessDenied", "Access Denied")
+_STATUS_KEYS = {jobs.EXPORT: "ExportStatus", jobs.IMPORT: "ImportStatus", jobs.RESTORE: "Status",
+                jobs.BULK: "BulkOperationStatus"}
 ITEM_VALIDATION = ("ItemValidationError", "Some of the items failed validation checks and were not imported. "
                    "Please check CloudWatch error logs for more details.")
+
+
+async def _run_restore(runtime: Runtime, job: JobRecord, heartbeat: Any = None) -> None:
+    await restore.run_restore(runtime, job, _finish, heartbeat or _Heartbeat(runtime, job))
+
+
+async def run_job(runtime: Runtime, job: JobRecord, heartbeat: Any = None) -> None:
+    """Run one claimed RESTORE job to its end (manage.py restore); a failure fails the job."""
+    try:
+        await _run_restore(runtime, job, heartbeat)
+    except Exception:
+        log.exception("restore %s failed", job.arn)
+        await _finish(runtime, job, ("InternalServerError", "Internal server error"))
+
+
+async def _run_bulk(runtime: Runtime, job: JobRecord) -> None:
+    await bulk.run_bulk(runtime, job, _finish, _Heartbeat(runtime, job))
 
 
 async def run_jobs() -> None:
     runtime = get_runtime()
     while True:
         ran = False
-        for kind, run in ((jobs.EXPORT, run_export), (jobs.IMPORT, run_import)):
+        for kind, run in ((jobs.EXPORT, run_export), (jobs.IMPORT, run_import), (jobs.RESTORE, _run_restore),
+                          (jobs.BULK, _run_bulk)):
             moment = time.time()
             job = await runtime.backend.claim_job(kind, moment, moment - STALE_SECONDS)
             if job is None:
@@ -66,7 +86,7 @@ async def run_jobs() -> None:
 
 async def _finish(runtime: Runtime, job: JobRecord, failure: tuple[str, str] | None = None,
                   **fields: Any) -> None:
-    status_key = "ExportStatus" if job.kind == jobs.EXPORT else "ImportStatus"
+    status_key = _STATUS_KEYS[job.kind]
     job.status = "FAILED" if failure else "COMPLETED"
     job.updated_at = jobs.now()
     job.description.update(fields)
@@ -116,26 +136,46 @@ async def run_export(runtime: Runtime, job: JobRecord) -> None:
     writer = export_files.ExportWriter(export_dir, export_key, desc["ExportFormat"],
                                        settings.EXTENDDB_EXPORT_FILE_BYTES)
     heartbeat = _Heartbeat(runtime, job)
+    source_id = pitr.history_source(table)
+    if source_id is None:
+        await _finish(runtime, job, ("PointInTimeRecoveryUnavailableException",
+                                     "Point in time recovery was disabled before the export ran"))
+        return
+    incremental = desc.get("ExportType") == "INCREMENTAL_EXPORT"
     billed = 0
     try:
         writer.start()
-        pages = runtime.backend.snapshot_pages(table.id, EXPORT_PAGE)
-        async with aclosing(pages):
-            async for rows in pages:
-                for _, _, body, size in rows:
-                    writer.add(body)
-                    billed += size
-                joblog.progress(ItemCount=writer.item_count, BilledSizeBytes=billed)
-                await heartbeat.beat()
+        if incremental:
+            spec = desc["IncrementalExportSpecification"]
+            await pitr.settle(runtime.backend, source_id, spec["ExportToTime"])
+            billed = await _write_changes(runtime, table, source_id, spec, writer, heartbeat)
+        else:
+            # The table as of ExportTime, read from its history (not as of the job's start).
+            await pitr.settle(runtime.backend, source_id, desc["ExportTime"])
+            pages = runtime.backend.history_pages(source_id, desc["ExportTime"], EXPORT_PAGE)
+            async with aclosing(pages):
+                async for rows in pages:
+                    for _, _, body, size in rows:
+                        if body is not None:
+                            writer.add(body)
+                            billed += size
+                    joblog.progress(ItemCount=writer.item_count, BilledSizeBytes=billed)
+                    await heartbeat.beat()
         end = jobs.now()
-        manifest = writer.finish({
+        summary = {
             "version": "2020-06-30", "exportArn": job.arn, "startTime": jobs.iso(desc["StartTime"]),
             "endTime": jobs.iso(end), "tableArn": desc["TableArn"], "tableId": desc["TableId"],
-            "exportTime": jobs.iso(desc["ExportTime"]), "s3Bucket": desc["S3Bucket"],
+            **({"exportTime": jobs.iso(desc["ExportTime"])} if "ExportTime" in desc else {}),
+            "s3Bucket": desc["S3Bucket"],
             "s3Prefix": desc.get("S3Prefix"), "s3SseAlgorithm": desc.get("S3SseAlgorithm"),
             "s3SseKmsKeyId": desc.get("S3SseKmsKeyId"), "billedSizeBytes": billed,
             "exportType": desc.get("ExportType", "FULL_EXPORT"),
-        })
+        }
+        if incremental:
+            spec = desc["IncrementalExportSpecification"]
+            summary.update(exportFromTime=jobs.iso(spec["ExportFromTime"]), exportToTime=jobs.iso(spec["ExportToTime"]),
+                           outputView=spec["ExportViewType"])
+        manifest = writer.finish(summary)
     except PermissionError:
         writer.abort()
         await _finish(runtime, job, ACCESS_DENIED)
@@ -147,6 +187,36 @@ async def run_export(runtime: Runtime, job: JobRecord) -> None:
         return
     await _finish(runtime, job, None, ExportManifest=manifest, ItemCount=writer.item_count,
                   BilledSizeBytes=billed)
+
+
+async def _write_changes(runtime: Runtime, table: TableRecord, source_id: int, spec: dict[str, Any],
+                         writer: export_files.ExportWriter, heartbeat: _Heartbeat) -> int:
+    """INCREMENTAL_EXPORT: one record per item written in [ExportFromTime, ExportToTime),
+    its final state in the window (an item created and deleted inside it gives none)."""
+    names = table.extra["schema"].names
+    with_old = spec["ExportViewType"] == "NEW_AND_OLD_IMAGES"
+    billed = 0
+    pages = runtime.backend.history_change_pages(source_id, spec["ExportFromTime"], spec["ExportToTime"],
+                                                 EXPORT_PAGE)
+    async with aclosing(pages):
+        async for rows in pages:
+            for _, _, stamp, new_body, old_body in rows:
+                if new_body is None and old_body is None:
+                    continue
+                new = orjson.loads(new_body) if new_body is not None else None
+                old = orjson.loads(old_body) if old_body is not None else None
+                some = new if new is not None else old
+                record: dict[str, Any] = {
+                    "Metadata": {"WriteTimestampMicros": {"N": str(round(stamp * 1_000_000))}},
+                    "Keys": {n: some[n] for n in names if n in some}}  # type: ignore[index, operator]
+                if new is not None:
+                    record["NewImage"] = new
+                    billed += len(new_body)  # type: ignore[arg-type]
+                if old is not None and with_old:
+                    record["OldImage"] = old
+                writer.add_change(record)
+            await heartbeat.beat()
+    return billed
 
 
 # --- import ------------------------------------------------------------------------

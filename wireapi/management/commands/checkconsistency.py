@@ -26,7 +26,8 @@ class Command(BaseCommand):
             total += len(report.problems)
             status = "ok" if not report.problems else f"{len(report.problems)} problem(s)"
             self.stdout.write(f"{report.table}: {report.items} items, {report.index_entries} index entries, "
-                              f"{report.stream_records} stream records"
+                              f"{report.stream_records} stream records, "
+                              f"{report.history_versions} history versions"
                               + (f", {report.index_key_violations} index key violation(s)"
                                  if report.index_key_violations else "") + f": {status}")
             for problem in report.problems[:opts["max_problems"]]:
