@@ -88,6 +88,14 @@ def test_backups_create_restore_delete_and_point_in_time(console, shot, ddb, str
     status = ddb.describe_continuous_backups(TableName=streamed)["ContinuousBackupsDescription"]
     assert status["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
     shot(console, "backups")
+    # Restore to a time (empty: the latest restorable time) makes a new table as it was.
+    pitr = console.locator(f"#recovery tr[data-table='{streamed}']")
+    pitr.locator("input[name=target]").fill(f"{streamed}-as-of")
+    submit(console, f"#recovery tr[data-table='{streamed}'] form.row button")
+    assert "Restoring" in console.inner_text("#messages"), console.inner_text("main")
+    assert poll(lambda: "Item" in ddb.get_item(TableName=f"{streamed}-as-of", Key={"pk": {"S": "a"}})
+                if f"{streamed}-as-of" in ddb.list_tables()["TableNames"] and ddb.describe_table(
+                    TableName=f"{streamed}-as-of")["Table"]["TableStatus"] == "ACTIVE" else False, timeout=60)
     console.once("dialog", lambda dialog: dialog.accept())
     submit(console, "#backups tr[data-backup='nightly'] button.delete-backup")
     assert "Deleted the backup" in console.inner_text("#messages")
