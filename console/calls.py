@@ -18,11 +18,10 @@ from typing import Any
 import orjson
 
 from accounts.policy import PolicySet
-from storage.backends import StaleSchema
-from wireapi import audit, authz, errors, shapes
-from wireapi.app import request_id
+from wireapi import audit, errors, shapes
+from wireapi.app import request_id, run_operation
 from wireapi.credentials import Credential
-from wireapi.dispatch import STALE_RETRIES, Request, handler_for, handlers
+from wireapi.dispatch import Request, handlers
 from wireapi.runtime import get_runtime
 
 from .grants import policies_of
@@ -95,20 +94,8 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
             data.setdefault(member, str(uuid.uuid4()))  # as an SDK does
         body = orjson.dumps(data)
         shapes.validate_request(service, operation, data)
-        handler = handler_for(service, operation)
-        runtime = get_runtime()
-        req = Request(runtime, credential, rid, caller.scope)
-        for attempt in range(STALE_RETRIES):  # as wireapi.app: a write validated against an old schema is redone
-            try:
-                await authz.authorize(req, service, operation, data)
-                result = await handler(req, data)
-                break
-            except StaleSchema:
-                runtime.catalog.invalidate()
-                if attempt == STALE_RETRIES - 1:
-                    raise errors.InternalServerError() from None
-                data = orjson.loads(body)
-                shapes.validate_request(service, operation, data)
+        req = Request(get_runtime(), credential, rid, caller.scope)
+        result = await run_operation(req, service, operation, data, body)
         if req.reads is not None:
             served_by = req.reads.source
     except DynamoDBError as exc:
