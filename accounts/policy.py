@@ -383,7 +383,7 @@ def compile_policies(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> Poli
 
     statements: list[Statement] = []
     for name, document in documents:
-        if validate_policy_document(document):
+        if validate_policy_document(document, names=False):
             statements.append(compile_statement(
                 {"Effect": "Deny", "Action": "*", "Resource": "*"}, False, name))
             continue

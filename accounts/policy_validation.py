@@ -4,13 +4,20 @@ JSON editor, `manage.py putpolicy`).
 validate_policy_document() returns every problem it finds, each naming where
 it is ("Statement[1].Effect: ..."), so a broken document is refused with a
 message the author can act on. The grammar is IAM's for identity-based
-policies (no Principal).
+policies (no Principal). Besides the grammar it checks names (names=True, the
+default): every dynamodb: action, wildcards included, must name at least one
+real DynamoDB or DynamoDB Streams IAM action (`dynamodb:GetItm` is refused, not
+silently useless), and every DynamoDB resource ARN must name a table, index,
+stream, backup, export, import or global table (`…:tabel/T` is refused).
+Policy evaluation (accounts.policy) checks the grammar only, so a stored
+document written before these checks keeps its meaning.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
+from functools import cache
 from typing import Any
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -134,7 +141,7 @@ def _check_condition(where: str, condition: Any) -> list[str]:
     return problems
 
 
-def _check_statement(where: str, statement: Any, sids: set[str]) -> list[str]:
+def _check_statement(where: str, statement: Any, sids: set[str], names: bool = True) -> list[str]:
     if not isinstance(statement, dict):
         return [f"{where}: a statement must be an object"]
     problems = []
@@ -160,30 +167,138 @@ def _check_statement(where: str, statement: Any, sids: set[str]) -> list[str]:
         if len(present) != 1:
             problems.append(f"{where}: needs exactly one of {positive} or {negative}")
             continue
-        problems.extend(check(f"{where}.{present[0]}", statement[present[0]]))
+        problems.extend(check(f"{where}.{present[0]}", statement[present[0]], names))
     if "Condition" in statement:
         problems.extend(_check_condition(where, statement["Condition"]))
     return problems
 
 
-def _check_actions(where: str, value: Any) -> list[str]:
+def _check_actions(where: str, value: Any, names: bool) -> list[str]:
     actions = _strings(value)
     if actions is None:
         return [f"{where}: must be a string or a non-empty list of strings"]
-    return [f"{where}: {a!r} is not an action (\"service:Operation\", wildcards * and ? allowed, or \"*\")"
-            for a in actions if a != "*" and not _ACTION.fullmatch(a)]
+    problems = []
+    for a in actions:
+        if a != "*" and not _ACTION.fullmatch(a):
+            problems.append(f"{where}: {a!r} is not an action (\"service:Operation\", wildcards * and ? allowed, "
+                            "or \"*\")")
+        elif names and a != "*":
+            problem = action_problem(a)
+            if problem:
+                problems.append(f"{where}: {problem}")
+    return problems
 
 
-def _check_resources(where: str, value: Any) -> list[str]:
+def _check_resources(where: str, value: Any, names: bool) -> list[str]:
     resources = _strings(value)
     if resources is None:
         return [f"{where}: must be a string or a non-empty list of strings"]
-    return [f"{where}: {r!r} is not an ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or \"*\""
-            for r in resources if r != "*" and not (r.startswith("arn:") and r.count(":") >= 5)]
+    problems = []
+    for r in resources:
+        if r != "*" and not (r.startswith("arn:") and r.count(":") >= 5):
+            problems.append(f"{where}: {r!r} is not an ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or \"*\"")
+        elif names and r != "*":
+            problem = resource_problem(r)
+            if problem:
+                problems.append(f"{where}: {problem}")
+    return problems
 
 
-def validate_policy_document(doc: Any) -> list[str]:
-    """Every problem of an IAM policy document (a JSON string or parsed JSON); [] if valid."""
+# --- names: the real action list and the shapes of DynamoDB ARNs -----------------
+# IAM actions that are no API operation of their own (the Service Authorization
+# Reference's permission-only actions for DynamoDB).
+PERMISSION_ONLY_ACTIONS = (
+    "ConditionCheckItem", "PartiQLSelect", "PartiQLInsert", "PartiQLUpdate", "PartiQLDelete",
+    "CreateTableReplica", "DeleteTableReplica", "AssociateTableReplica", "ReplicateSettings",
+    "UpdateGlobalTableVersion", "DescribeReservedCapacity", "DescribeReservedCapacityOfferings",
+    "PurchaseReservedCapacityOfferings", "StartAwsBackupJob", "RestoreTableFromAwsBackup",
+    "GetAbacStatus", "UpdateAbacStatus",
+)
+# API operations that IAM authorises as other actions: naming them grants nothing.
+NOT_ACTIONS = {
+    "ExecuteStatement": "PartiQL statements are authorised as dynamodb:PartiQLSelect, PartiQLInsert, "
+                        "PartiQLUpdate or PartiQLDelete",
+    "BatchExecuteStatement": "PartiQL statements are authorised as dynamodb:PartiQLSelect, PartiQLInsert, "
+                             "PartiQLUpdate or PartiQLDelete",
+    "ExecuteTransaction": "PartiQL statements are authorised as dynamodb:PartiQLSelect, PartiQLInsert, "
+                          "PartiQLUpdate or PartiQLDelete",
+    "TransactWriteItems": "each item of a transaction is authorised as dynamodb:PutItem, UpdateItem, "
+                          "DeleteItem or ConditionCheckItem",
+    "TransactGetItems": "each item of a transaction is authorised as dynamodb:GetItem",
+}
+# What may follow table/NAME/ in a DynamoDB ARN.
+TABLE_SUBRESOURCES = ("index", "stream", "backup", "export", "import")
+
+
+@cache
+def dynamodb_actions() -> tuple[str, ...]:
+    """Every DynamoDB IAM action name (without the prefix): the API operations of the
+    DynamoDB and DynamoDB Streams models shipped in botocore, plus the permission-only ones."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    operations = {op for service in ("dynamodb", "dynamodbstreams")
+                  for op in session.get_service_model(service).operation_names}
+    return tuple(sorted((operations - set(NOT_ACTIONS)) | set(PERMISSION_ONLY_ACTIONS)))
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                      re.IGNORECASE | re.DOTALL)
+
+
+def action_problem(action: str) -> str | None:
+    """Why a "service:Action" names no real action, or None. Only dynamodb: is known here;
+    other services' actions never apply to a request of this server and pass."""
+    service, _, name = action.partition(":")
+    if service.lower() != "dynamodb":
+        return None
+    if name in NOT_ACTIONS:
+        return f"{action!r} is not an IAM action: {NOT_ACTIONS[name]}"
+    regex = _glob(name)
+    if any(regex.fullmatch(known) for known in dynamodb_actions()):
+        return None
+    close = [a for a in dynamodb_actions() if a.lower()[:4] == name.lower()[:4]][:3]
+    hint = f" (did you mean {', '.join('dynamodb:' + c for c in close)}?)" if close else ""
+    return f"{action!r} matches no DynamoDB action{hint}"
+
+
+def _could_be(segment: str, *words: str) -> bool:
+    """Whether an ARN segment (wildcards and ${variables} allowed) can stand for one of words."""
+    if "${" in segment:
+        return True
+    regex = _glob(segment)
+    return any(regex.fullmatch(w) for w in words)
+
+
+def resource_problem(arn: str) -> str | None:
+    """Why a DynamoDB ARN names nothing DynamoDB has, or None (other services' ARNs pass)."""
+    parts = arn.split(":", 5)
+    service, resource = parts[2], parts[5]
+    if service.lower() != "dynamodb":
+        return None  # another service's ARN, or a wildcard service: nothing to hold it against
+    if resource == "":
+        return f"{arn!r}: the resource part is missing (table/NAME)"
+    pieces = resource.split("/")
+    kind = pieces[0]
+    if "*" in kind and len(pieces) == 1:
+        return None  # e.g. arn:aws:dynamodb:*:*:*
+    if not _could_be(kind, "table", "global-table"):
+        return (f"{arn!r}: {kind!r} is no DynamoDB resource type (table/NAME, table/NAME/index/INDEX, "
+                "table/NAME/stream/LABEL, table/NAME/backup/ID, table/NAME/export/ID, table/NAME/import/ID, "
+                "global-table/NAME)")
+    if len(pieces) < 2 or pieces[1] == "":
+        return f"{arn!r}: the {kind} name is missing"
+    if len(pieces) >= 3 and kind.lower() == "table" and not _could_be(pieces[2], *TABLE_SUBRESOURCES):
+        return (f"{arn!r}: {pieces[2]!r} is nothing a table has (index, stream, backup, export or import)")
+    if len(pieces) == 3 and kind.lower() == "table" and "*" not in pieces[2]:
+        return f"{arn!r}: the {pieces[2]} name is missing (table/NAME/{pieces[2]}/NAME)"
+    return None
+
+
+def validate_policy_document(doc: Any, *, names: bool = True) -> list[str]:
+    """Every problem of an IAM policy document (a JSON string or parsed JSON); [] if valid.
+    names=False checks the grammar only (what evaluation needs)."""
     if isinstance(doc, (str, bytes)):
         try:
             doc = json.loads(doc)
@@ -208,5 +323,5 @@ def validate_policy_document(doc: Any) -> list[str]:
         return problems
     sids: set[str] = set()
     for i, statement in enumerate(statements):
-        problems.extend(_check_statement(f"Statement[{i}]", statement, sids))
+        problems.extend(_check_statement(f"Statement[{i}]", statement, sids, names))
     return problems

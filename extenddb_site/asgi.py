@@ -1,17 +1,21 @@
 """ASGI entry point.
 
 DynamoDB requests (POST / with X-Amz-Target) go straight to the lean wire
-protocol app; everything else (admin, health) goes to Django.
+protocol app; everything else (console, admin, health) goes to Django, and
+websockets (the console's live stream tail) to channels' consumers behind the
+session authentication the pages use.
 """
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "extenddb_site.settings")
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
+from console.routing import websocket_urlpatterns  # noqa: E402
 from wireapi.app import application as dynamodb_application  # noqa: E402
 
 
@@ -24,5 +28,6 @@ async def http_router(scope, receive, send):
 
 application = ProtocolTypeRouter({
     "http": http_router,
+    "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     "lifespan": dynamodb_application,
 })

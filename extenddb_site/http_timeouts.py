@@ -70,6 +70,12 @@ class DeadlineHttpToolsProtocol(JoinedWritesHttpToolsProtocol):
         super().on_message_complete()
         self._disarm()
 
+    def handle_websocket_upgrade(self) -> None:
+        # The connection is the websocket protocol's from here on (the console's stream
+        # tail stays open for hours): no request deadline may close it.
+        self._disarm()
+        super().handle_websocket_upgrade()
+
     def shutdown(self) -> None:
         """Graceful shutdown (SIGTERM): in-flight requests finish; idle connections go now.
 

@@ -1,4 +1,4 @@
-"""Response headers for everything Django serves (the admin and its table browser).
+"""Response headers for everything Django serves (the console and the admin).
 
 Django 5.2 sets HSTS, nosniff, Referrer-Policy and X-Frame-Options itself
 (SecurityMiddleware, XFrameOptionsMiddleware); this adds the
@@ -15,11 +15,11 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
-_HTTPS_ONLY = ("/admin/", "/static/")
+_HTTPS_ONLY = ("/admin/", "/console/", "/static/")
 
 
 class SecurityHeadersMiddleware:
-    # Async-capable, so async views (the table browser) stay on the worker's event loop.
+    # Async-capable, so async views (the console) stay on the worker's event loop.
     async_capable = True
     sync_capable = True
 

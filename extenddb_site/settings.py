@@ -84,6 +84,7 @@ INSTALLED_APPS += [
     "storage",
     "accounts",
     "wireapi",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +176,9 @@ AXES_FAILURE_LIMIT = env.int("EXTENDDB_ADMIN_LOGIN_FAILURES", default=5)
 AXES_COOLOFF_TIME = env.float("EXTENDDB_ADMIN_LOCKOUT_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_LOCKOUT_TEMPLATE = "console/lockout.html"
+# Sign-in for pages that need it (the console's; the model admin has its own).
+LOGIN_URL = "console:login"
 AXES_VERBOSE = False
 # Sessions: 8 hours, same-site only, cookies never readable by scripts.
 SESSION_COOKIE_AGE = env.int("EXTENDDB_ADMIN_SESSION_SECONDS", default=8 * 3600)

@@ -1,8 +1,8 @@
 """The access log in the admin: searchable, filterable, exportable as CSV.
 
-Tables are managed through the table browser (storage.browser), which goes
-through the same operation handlers as the wire protocol; the Table model is
-therefore not editable here.
+Tables are managed in the console (/console/), which goes through the same
+operation handlers as the wire protocol; the Table model is therefore not
+editable here.
 """
 from __future__ import annotations
 

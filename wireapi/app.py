@@ -230,22 +230,28 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: st
     shapes.validate_request(service, operation, data)
     table_name = data.get("TableName")
     seen.table_name = table_name if isinstance(table_name, str) else None
-    handler = handler_for(service, operation)
     request = Request(runtime, credential, rid, scope)
+    result = await run_operation(request, service, operation, data, body)
+    if request.reads is not None:
+        seen.served_by = request.reads.source
+    return result if isinstance(result, bytes) else orjson.dumps(result)
+
+
+async def run_operation(request: Request, service: str, operation: str, data: dict[str, Any],
+                        body: bytes) -> dict[str, Any] | bytes:
+    """Authorise and run one validated operation (the endpoint's and the console's way in)."""
+    handler = handler_for(service, operation)
     for attempt in range(STALE_RETRIES):
         try:
             await authz.authorize(request, service, operation, data)
-            result = await handler(request, data)
-            break
+            return await handler(request, data)
         except StaleSchema:
             # The table changed (through another server, most likely) after this request
             # read its definition and before its write committed: nothing was written.
             # Redo it against the table as it is now.
-            runtime.catalog.invalidate()
+            request.runtime.catalog.invalidate()
             if attempt == STALE_RETRIES - 1:
                 raise errors.InternalServerError() from None
             data = orjson.loads(body)  # handlers may have consumed the parsed body
             shapes.validate_request(service, operation, data)
-    if request.reads is not None:
-        seen.served_by = request.reads.source
-    return result if isinstance(result, bytes) else orjson.dumps(result)
+    raise AssertionError("unreachable")

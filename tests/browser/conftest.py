@@ -1,4 +1,4 @@
-"""Playwright against Debian's chromium (headless), signed in to the real server's admin.
+"""Playwright against Debian's chromium (headless), signed in to the real server's console and admin.
 
 Never `playwright install`: the browser is the system's /usr/bin/chromium
 (bootstrap.py test installs it when running as root). Screenshots of every
@@ -78,23 +78,37 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(request, browser, server) -> Iterator:
+def new_page(browser, server, storage_state: str | None = None):
     context = browser.new_context(ignore_https_errors=True, base_url=server.endpoint,
-                                  viewport={"width": 1440, "height": 900}, accept_downloads=True)
+                                  viewport={"width": 1440, "height": 900}, accept_downloads=True,
+                                  storage_state=storage_state)
     context.set_default_timeout(15_000)
-    page = context.new_page()
+    return context.new_page()
+
+
+def watch_errors(page) -> list[str]:
+    """Console errors, script errors and 404s of a page: each is a bug (a CSP violation shows here)."""
     errors: list[str] = []
-    # A Content-Security-Policy violation or a script error is a bug in an admin page.
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
     page.console_errors = errors
+    return errors
+
+
+def _watched(request, browser, server, storage_state: str | None = None) -> Iterator:
+    page = new_page(browser, server, storage_state)
+    watch_errors(page)
     yield page
     if getattr(request.node, "call_failed", False):  # what the page showed when the test failed
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-FAILED.png"), full_page=True)
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def page(request, browser, server) -> Iterator:
+    yield from _watched(request, browser, server)
 
 
 def submit(page, selector: str) -> None:
@@ -103,9 +117,65 @@ def submit(page, selector: str) -> None:
         page.click(selector)
 
 
-def sign_in(page, admin: Admin) -> None:
-    page.goto("/admin/login/")
+def sign_in(page, admin: Admin, site: str = "admin") -> None:
+    """Sign in to /admin/ (Django's model admin) or /console/."""
+    page.goto(f"/{site}/login/")
     page.fill("#id_username", admin.username)
     page.fill("#id_password", admin.password)
-    submit(page, "input[type=submit]")
-    assert page.url.endswith("/admin/"), page.url
+    submit(page, "input[type=submit]" if site == "admin" else "#sign-in")
+    assert page.url.endswith(f"/{site}/"), page.url
+
+
+def sign_in_console(page, admin: Admin) -> None:
+    sign_in(page, admin, "console")
+
+
+@pytest.fixture(scope="module")
+def console_state(browser, server, admin_account, tmp_path_factory) -> str:
+    """A signed-in session, made once per module and shared by its pages (each test opens its own)."""
+    page = new_page(browser, server)
+    sign_in_console(page, admin_account)
+    path = str(tmp_path_factory.mktemp("console") / "state.json")
+    page.context.storage_state(path=path)
+    page.context.close()
+    return path
+
+
+@pytest.fixture
+def console(request, browser, server, console_state) -> Iterator:
+    """A page signed in to the console as the session's superuser."""
+    yield from _watched(request, browser, server, console_state)
+
+
+def error_code(call) -> str | None:
+    """The DynamoDB error code a boto3 call fails with, or None."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]
+    return None
+
+
+def client_for(server, key_id: str, secret: str):
+    """boto3 signed with a key the browser issued."""
+    import boto3
+
+    from ..conftest import CLIENT_CONFIG
+
+    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key_id, aws_secret_access_key=secret,
+                        verify=server.ca_bundle, config=CLIENT_CONFIG)
+
+
+def poll(check, timeout: float = 20.0, interval: float = 0.25):
+    """Wait until check() returns something true (bounded), and return it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -90,6 +90,8 @@ def test_plaintext_listener_refuses_the_admin(django_db_setup):
                 time.sleep(0.3)
         assert response.status_code == 403 and "HTTPS only" in response.text
         assert "csrftoken" not in response.headers.get("Set-Cookie", "")
+        console = requests.get(f"http://127.0.0.1:{port}/console/login/", timeout=5)
+        assert console.status_code == 403 and "HTTPS only" in console.text
     finally:
         srv.stop()
 
@@ -104,11 +106,11 @@ def _staff(username: str, password: str, *permissions: str) -> None:
 
 
 def _sign_in(http, server, username: str, password: str) -> None:
-    http.get(server.endpoint + "/admin/login/")
-    response = http.post(server.endpoint + "/admin/login/?next=/admin/",
+    http.get(server.endpoint + "/console/login/")
+    response = http.post(server.endpoint + "/console/login/",
                          data={"username": username, "password": password,
                                "csrfmiddlewaretoken": http.cookies["csrftoken"]},
-                         headers={"Referer": server.endpoint + "/admin/login/"}, allow_redirects=False)
+                         headers={"Referer": server.endpoint + "/console/login/"}, allow_redirects=False)
     assert response.status_code == 302
 
 
@@ -117,23 +119,48 @@ def _post(http, server, path: str, data: dict):
                      headers={"Referer": server.endpoint + path}, allow_redirects=False)
 
 
-def test_table_browser_needs_table_permissions(http, server, ddb, hash_table):
+def test_console_data_needs_table_permissions_and_the_api_decides_writes(http, server, ddb, hash_table):
     password = "an auditor's long passphrase 7"
     auditor = f"auditor-{uuid.uuid4().hex[:6]}"
     _staff(auditor, password, "view_accesslogentry")
     _sign_in(http, server, auditor, password)
-    assert http.get(server.endpoint + "/admin/storage/accesslogentry/").status_code == 200
-    assert http.get(server.endpoint + "/admin/tables/").status_code == 403  # no table data for auditors
-    assert http.get(server.endpoint + f"/admin/tables/t/{hash_table}/").status_code == 403
+    assert http.get(server.endpoint + "/console/access-log/").status_code == 200
+    assert http.get(server.endpoint + "/console/tables/").status_code == 403  # no table data for auditors
+    assert http.get(server.endpoint + f"/console/tables/{hash_table}/items/").status_code == 403
 
     reader = f"reader-{uuid.uuid4().hex[:6]}"
     _staff(reader, password, "view_table")
     http.cookies.clear()
     _sign_in(http, server, reader, password)
     ddb.put_item(TableName=hash_table, Item={"pk": {"S": "a"}, "v": {"S": "1"}})
-    assert http.get(server.endpoint + f"/admin/tables/t/{hash_table}/item/?hash=a").status_code == 200
-    assert _post(http, server, f"/admin/tables/t/{hash_table}/item/?hash=a",
-                 {"item": '{"pk": {"S": "a"}, "v": {"S": "2"}}'}).status_code == 403
-    assert _post(http, server, f"/admin/tables/t/{hash_table}/delete/", {"confirm_name": hash_table}).status_code == 403
-    assert _post(http, server, "/admin/tables/create/", {"table_name": "nope-nope"}).status_code == 403
+    token = "eyJwayI6eyJTIjoiYSJ9fQ"  # {"pk":{"S":"a"}}
+    assert http.get(server.endpoint + f"/console/tables/{hash_table}/item/?key={token}").status_code == 200
+    # Writes are refused by the API's own authorisation, in its words, and nothing changes.
+    edit = _post(http, server, f"/console/tables/{hash_table}/item/?key={token}",
+                 {"format": "plain", "document": '{"pk": "a", "v": "2"}', "loaded": token})
+    assert edit.status_code == 200 and "AccessDeniedException" in edit.text and "dynamodb:UpdateItem" in edit.text
+    _post(http, server, f"/console/tables/{hash_table}/delete/", {"confirm_name": hash_table})
+    _post(http, server, "/console/tables/create/", {"table_name": "nope-nope", "pk_name": "pk", "pk_type": "S",
+                                                    "sk_type": "S", "billing_mode": "PAY_PER_REQUEST",
+                                                    "table_class": "STANDARD"})
     assert ddb.get_item(TableName=hash_table, Key={"pk": {"S": "a"}})["Item"]["v"] == {"S": "1"}
+    assert "nope-nope" not in ddb.list_tables()["TableNames"]
+    ddb.describe_table(TableName=hash_table)
+    # Each refusal is in the access log under the administrator's name (written within a second or so).
+    deadline = time.monotonic() + 20
+    while True:
+        log = manage("shell", "-c", "from storage.models import AccessLogEntry as E; print(sorted(set(E.objects.filter("
+                                    f"principal='admin:{reader}').values_list('operation', 'outcome'))))").stdout
+        if "('UpdateItem', 'AccessDeniedException')" in log or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "('UpdateItem', 'AccessDeniedException')" in log
+    assert "('DeleteTable', 'AccessDeniedException')" in log and "('CreateTable', 'AccessDeniedException')" in log
+
+
+def test_console_refuses_the_plaintext_listener_and_posts_without_csrf(http, server):
+    response = http.post(server.endpoint + "/console/login/", data={"username": "x", "password": "y"})
+    assert response.status_code == 403
+    headers = http.get(server.endpoint + "/console/login/").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=")

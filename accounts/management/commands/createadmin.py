@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, password_stdin: bool, if_none: bool, **options) -> None:
         User = get_user_model()
         if if_none and User.objects.filter(is_superuser=True, is_active=True).exists():
-            self.stdout.write("Web admin: an administrator exists; sign in at /admin/ on the endpoint.")
+            self.stdout.write("Console: an administrator exists; sign in at /console/ on the endpoint.")
             return
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists")
@@ -51,4 +51,4 @@ class Command(BaseCommand):
         if not password_stdin:
             self.stdout.write(f"ADMIN_PASSWORD={password}")
             self.stdout.write(NOT_SHOWN_AGAIN)
-        self.stdout.write("Web admin: sign in at /admin/ on the endpoint.")
+        self.stdout.write("Console: sign in at /console/ on the endpoint.")
