@@ -87,8 +87,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.EXTENDDB_PORT,
                             help="HTTPS port of the endpoint and the admin (default EXTENDDB_PORT or 8000)")
         parser.add_argument("--workers", type=int, default=settings.EXTENDDB_WORKERS,
-                            help="server worker processes (default EXTENDDB_WORKERS or 2); with 2 or more, "
-                                 "SIGHUP replaces them one by one, reloading the certificate")
+                            help="server worker processes (default EXTENDDB_WORKERS or 2); SIGHUP replaces "
+                                 "them one by one, reloading the certificate")
         parser.add_argument("--cert", default=settings.EXTENDDB_TLS_CERT,
                             help="PEM certificate chain of a CA-signed pair, the server's certificate first "
                                  "(default EXTENDDB_TLS_CERT; none: a self-signed one in the data directory)")
