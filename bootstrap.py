@@ -10,7 +10,8 @@ hash), then
          first web admin if there are none, and serves HTTPS on the embedded
          SQLite default;
   test:  installs the test tools (the JavaScript SDK when npm is present,
-         Debian's chromium for the browser tests when running as root)
+         Debian's chromium and systemd for the browser and packaging tests
+         when running as root)
          and runs the test suite (EXTENDDB_TEST_BACKEND=postgres for PostgreSQL).
 Extra arguments go to `manage.py serve` or to pytest.
 """
@@ -81,19 +82,25 @@ def version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's chromium; install it when we may (root, apt)."""
-    if Path("/usr/bin/chromium").exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+# Debian packages the tests use, by a file each installs: the browser tests drive
+# chromium; the packaging tests run systemd-analyze on the systemd unit.
+TEST_PACKAGES = {"/usr/bin/chromium": "chromium", "/usr/bin/systemd-analyze": "systemd"}
+
+
+def ensure_test_packages() -> None:
+    """Install the missing ones when we may (root, apt)."""
+    missing = [pkg for path, pkg in TEST_PACKAGES.items() if not Path(path).exists()]
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *missing]):
         if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            return  # the browser tests skip, saying why
+            return  # the tests that need them skip, saying why
 
 
 def test(args: list[str]) -> None:
     install("requirements-dev.txt")
-    ensure_chromium()
+    ensure_test_packages()
     js = ROOT / "tests" / "js"
     if shutil.which("npm") and not (js / "node_modules").exists():
         run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=js)

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 
 from extenddb_site.logs import logging_config
+from storage.files import OWNER_ONLY_DIR, private_sqlite_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,7 +17,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DATA_DIR = Path(env.str("EXTENDDB_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=OWNER_ONLY_DIR, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -130,6 +131,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"transaction_mode": "IMMEDIATE", "timeout": 30,
          "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"}
     )
+    private_sqlite_database(DATABASES["default"]["NAME"])  # 0600 before SQLite creates it 0644
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -93,6 +93,14 @@ class Supervisor(multiprocess.Multiprocess):
             ready.update(p for p in self.processes if p not in ready and p.is_ready(timeout=READY_POLL_SECONDS))
         return True
 
+    def handle_hup(self) -> None:
+        # Workers fork from this process and inherit its TLS context: load the certificate
+        # files as they are now (a renewal) first; a broken pair keeps the workers as they are.
+        from extenddb_site.tls import reload_context
+
+        if reload_context(self.config):
+            super().handle_hup()
+
     def keep_subprocess_alive(self) -> None:
         before = {p.pid for p in self.processes}
         super().keep_subprocess_alive()

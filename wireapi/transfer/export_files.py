@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from storage.files import create_private, write_private
+
 from . import ion, s3paths
 
 _CHUNK = 1 << 20
@@ -37,7 +39,7 @@ def _md5_of_file(path: Path) -> bytes:
 def _md5_file(path: Path, content: bytes) -> None:
     """The .md5 companion of a manifest: the base64 MD5 of its content."""
     digest = hashlib.md5(content, usedforsecurity=False).digest()
-    path.with_suffix(".md5").write_bytes(base64.b64encode(digest))
+    write_private(path.with_suffix(".md5"), base64.b64encode(digest))
 
 
 @dataclass
@@ -64,7 +66,7 @@ class ExportWriter:
         data.mkdir(parents=True, exist_ok=True)
         for leftover in data.glob("*.gz"):  # from a runner that died mid-export: this id is ours
             leftover.unlink()
-        (self.export_dir / "_started").write_bytes(b"")
+        write_private(self.export_dir / "_started", b"")
 
     @property
     def _suffix(self) -> str:
@@ -75,6 +77,7 @@ class ExportWriter:
         name = base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower() + self._suffix
         key = s3paths.join_key(self.export_key, "data", name)
         path = self.export_dir / "data" / name
+        create_private(path)  # items in clear: owner only (gzip keeps the mode)
         return _DataFile(key, path, gzip.open(path, "wb", compresslevel=6))
 
     def _line(self, body: bytes) -> bytes:
@@ -117,12 +120,12 @@ class ExportWriter:
             self._current = self._open()  # an empty table still gets one (empty) data file
         self._close()
         files_manifest = b"".join(json.dumps(entry).encode() + b"\n" for entry in self.files)
-        (self.export_dir / "manifest-files.json").write_bytes(files_manifest)
+        write_private(self.export_dir / "manifest-files.json", files_manifest)
         _md5_file(self.export_dir / "manifest-files.json", files_manifest)
         summary = {**summary, "manifestFilesS3Key": s3paths.join_key(self.export_key, "manifest-files.json"),
                    "itemCount": self.item_count, "outputFormat": self.export_format}
         summary_bytes = json.dumps(summary).encode()
-        (self.export_dir / "manifest-summary.json").write_bytes(summary_bytes)
+        write_private(self.export_dir / "manifest-summary.json", summary_bytes)
         _md5_file(self.export_dir / "manifest-summary.json", summary_bytes)
         return s3paths.join_key(self.export_key, "manifest-summary.json")
 

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from extenddb_site import joblog
 from storage.backends.base import JobRecord, StaleSchema, TableRecord
+from storage.files import open_private
 
 from .. import errors, indexes, pitr, values
 from ..dispatch import STALE_RETRIES, Request
@@ -65,23 +66,29 @@ async def run_jobs() -> None:
     runtime = get_runtime()
     while True:
         ran = False
-        for kind, run in ((jobs.EXPORT, run_export), (jobs.IMPORT, run_import), (jobs.RESTORE, _run_restore),
-                          (jobs.BULK, _run_bulk)):
+        for kind in (jobs.EXPORT, jobs.IMPORT, jobs.RESTORE, jobs.BULK):
             moment = time.time()
             job = await runtime.backend.claim_job(kind, moment, moment - STALE_SECONDS)
             if job is None:
                 continue
             ran = True
-            try:
-                async with joblog.job(kind.lower(), arn=job.arn) as report:
-                    await run(runtime, job)
-                    report.outcome = "failed" if job.status == "FAILED" else "ok"
-                    report.result(failure=job.description.get("FailureCode"))
-            except Exception:
-                log.exception("%s %s failed", kind.lower(), job.arn)
-                await _finish(runtime, job, ("InternalServerError", "Internal server error"))
+            await run_one(runtime, job)
         if not ran:
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def run_one(runtime: Runtime, job: JobRecord) -> None:
+    """Run a claimed job to its end (also `manage.py importtable`/`exporttable` in the foreground)."""
+    run = {jobs.EXPORT: run_export, jobs.IMPORT: run_import, jobs.RESTORE: _run_restore,
+           jobs.BULK: _run_bulk}[job.kind]
+    try:
+        async with joblog.job(job.kind.lower(), arn=job.arn) as report:
+            await run(runtime, job)
+            report.outcome = "failed" if job.status == "FAILED" else "ok"
+            report.result(failure=job.description.get("FailureCode"))
+    except Exception:
+        log.exception("%s %s failed", job.kind.lower(), job.arn)
+        await _finish(runtime, job, ("InternalServerError", "Internal server error"))
 
 
 async def _finish(runtime: Runtime, job: JobRecord, failure: tuple[str, str] | None = None,
@@ -160,7 +167,7 @@ async def run_export(runtime: Runtime, job: JobRecord) -> None:
                             writer.add(body)
                             billed += size
                     joblog.progress(ItemCount=writer.item_count, BilledSizeBytes=billed)
-                    await heartbeat.beat()
+                    await heartbeat.beat(_ItemsWritten=writer.item_count)  # private: manage.py exporttable's bar
         end = jobs.now()
         summary = {
             "version": "2020-06-30", "exportArn": job.arn, "startTime": jobs.iso(desc["StartTime"]),
@@ -237,7 +244,7 @@ class _ErrorLog:
         try:
             if self._file is None:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self._path, "ab")
+                self._file = open_private(self._path, "ab")  # bad lines hold item data: owner only
             self._file.write(orjson.dumps(entry) + b"\n")
         except OSError as exc:  # the count is still reported; the log is a courtesy
             log.warning("import %s: cannot write its error log: %s", self._arn, exc)

@@ -48,7 +48,10 @@ def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     return dict(host=host, port=port, workers=workers, loop="uvloop", http=DeadlineHttpToolsProtocol,
                 lifespan="on", log_config=None, log_level="warning", access_log=False, server_header=False,
                 timeout_keep_alive=75, timeout_graceful_shutdown=settings.EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS,
-                limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False)
+                limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False,
+                # SIGHUP starts each new worker before stopping an old one; on a loaded host one
+                # can take longer than uvicorn's 5 s to report ready, which abandons the reload.
+                timeout_worker_healthcheck=30)
 
 
 def listen(host: str, port: int, scheme: str) -> socket.socket:
@@ -78,15 +81,24 @@ class Command(BaseCommand):
     help = "Serve the DynamoDB endpoint (HTTPS) and the web admin."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=settings.EXTENDDB_HOST)
-        parser.add_argument("--port", type=int, default=settings.EXTENDDB_PORT)
-        parser.add_argument("--workers", type=int, default=settings.EXTENDDB_WORKERS)
+        parser.add_argument("--host", default=settings.EXTENDDB_HOST,
+                            help="address to listen on for HTTPS (0.0.0.0 for every IPv4 address; "
+                                 "default EXTENDDB_HOST or 127.0.0.1); the self-signed certificate covers it")
+        parser.add_argument("--port", type=int, default=settings.EXTENDDB_PORT,
+                            help="HTTPS port of the endpoint and the admin (default EXTENDDB_PORT or 8000)")
+        parser.add_argument("--workers", type=int, default=settings.EXTENDDB_WORKERS,
+                            help="server worker processes (default EXTENDDB_WORKERS or 2); SIGHUP replaces "
+                                 "them one by one, reloading the certificate")
         parser.add_argument("--cert", default=settings.EXTENDDB_TLS_CERT,
-                            help="PEM certificate (chain) of a CA-signed pair")
-        parser.add_argument("--key", default=settings.EXTENDDB_TLS_KEY, help="PEM private key")
+                            help="PEM certificate chain of a CA-signed pair, the server's certificate first "
+                                 "(default EXTENDDB_TLS_CERT; none: a self-signed one in the data directory)")
+        parser.add_argument("--key", default=settings.EXTENDDB_TLS_KEY,
+                            help="PEM private key of --cert, unencrypted, readable by the server's user only "
+                                 "(default EXTENDDB_TLS_KEY)")
         parser.add_argument("--plaintext-port", type=int, default=None,
                             help="also listen without TLS on this port, on loopback only")
-        parser.add_argument("--plaintext-host", default="127.0.0.1")
+        parser.add_argument("--plaintext-host", default="127.0.0.1",
+                            help="loopback address of the plaintext listener (default 127.0.0.1)")
         parser.add_argument("--no-background", action="store_true",
                             help="do not run background work (TTL sweeper, import/export jobs)")
         parser.add_argument("--init", action="store_true",
