@@ -441,6 +441,10 @@ class StorageBackend(Reader):
         was cancelled (nothing is written then)."""
 
     @abc.abstractmethod
+    async def cancel_abandoned_jobs(self, stale_before: float) -> int:
+        """Jobs asked to stop (CANCELLING) whose runner went quiet before `stale_before` are CANCELLED."""
+
+    @abc.abstractmethod
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         """Atomically take one IN_PROGRESS job of this kind (or a RUNNING one whose runner went
         quiet before `stale_before`), marking it RUNNING: two runners never get

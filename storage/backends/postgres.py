@@ -558,6 +558,10 @@ class PostgresBackend(StorageBackend):
             cur = await conn.execute(sql.SAVE_RUNNING_JOB, (job.updated_at, Jsonb(job.description), job.id))
             return cur.rowcount == 1
 
+    async def cancel_abandoned_jobs(self, stale_before: float) -> int:
+        async with self._db.connection() as conn:
+            return (await conn.execute(sql.CANCEL_ABANDONED_JOBS, (stale_before,))).rowcount
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         row = await self._one(_CLAIM_JOB, (now, kind, stale_before))
         return self._job(row) if row else None

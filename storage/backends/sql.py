@@ -590,6 +590,8 @@ CANCEL_JOB = (
     "UPDATE ddb_job SET status = CASE status WHEN 'IN_PROGRESS' THEN 'CANCELLED' ELSE 'CANCELLING' END, "
     "updated_at = %s WHERE id = %s AND status IN ('IN_PROGRESS', 'RUNNING') RETURNING status"
 )
+# A job asked to stop whose runner died before it could (its server went): cancelled.
+CANCEL_ABANDONED_JOBS = "UPDATE ddb_job SET status = 'CANCELLED' WHERE status = 'CANCELLING' AND updated_at < %s"
 SAVE_RUNNING_JOB = "UPDATE ddb_job SET updated_at = %s, description = %s WHERE id = %s AND status = 'RUNNING'"
 
 

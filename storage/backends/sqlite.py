@@ -523,6 +523,10 @@ class SQLiteBackend(StorageBackend):
             return conn.execute(qmark(sql.SAVE_RUNNING_JOB),
                                 (job.updated_at, json.dumps(job.description), job.id)).rowcount == 1
 
+    async def cancel_abandoned_jobs(self, stale_before: float) -> int:
+        async with self._write() as conn:
+            return conn.execute(qmark(sql.CANCEL_ABANDONED_JOBS), (stale_before,)).rowcount
+
     async def claim_job(self, kind: str, now: float, stale_before: float) -> JobRecord | None:
         async with self._write() as conn:
             row = conn.execute(qmark(sql.claim_job(sql.CLAIMABLE_JOB)), (now, kind, stale_before)).fetchone()

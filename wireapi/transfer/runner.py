@@ -29,9 +29,11 @@ from . import bulk, export_files, import_files, jobs, restore, s3paths
 log = logging.getLogger("extenddb.transfer")
 
 POLL_SECONDS = 0.5
-# A RUNNING job whose runner has not reported for this long is taken over
-# (its process died): progress is saved at least every PROGRESS_SECONDS.
-STALE_SECONDS = 120.0
+# Jobs run on the one server holding this task's lease (wireapi.background). A RUNNING
+# job whose runner has not reported for this long is taken over: its server died (the
+# lease moved on, and a holder that loses its lease stops at once). Progress is saved at
+# least every PROGRESS_SECONDS.
+STALE_SECONDS = 30.0
 PROGRESS_SECONDS = 2.0
 EXPORT_PAGE = 500
 IMPORT_BATCH = 100
@@ -66,6 +68,8 @@ async def run_jobs() -> None:
     runtime = get_runtime()
     while True:
         ran = False
+        # A bulk operation asked to stop while its runner died (with its server) ends cancelled.
+        await runtime.backend.cancel_abandoned_jobs(time.time() - STALE_SECONDS)
         for kind in (jobs.EXPORT, jobs.IMPORT, jobs.RESTORE, jobs.BULK):
             moment = time.time()
             job = await runtime.backend.claim_job(kind, moment, moment - STALE_SECONDS)
