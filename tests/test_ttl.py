@@ -3,16 +3,15 @@
 (short sweep interval) deleting an expired item and writing its stream record."""
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from . import testenv
 from .conftest import make_client
-from .server import manage, start_server
+from .reliability.harness import deployment
+from .server import manage
 
 TTL_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
@@ -121,25 +120,18 @@ def test_sweepttl_command_deletes_only_expired_numbers(server, key, ddb):
 
 
 @pytest.fixture(scope="module")
-def fast_server(key):
-    """A second server on the same database, sweeping every half second and
-    with 2-second shard iterators."""
+def fast_server():
+    """A server of its own database, sweeping every half second and with 2-second
+    shard iterators. (Of several servers on one database only one runs the sweeper:
+    the session's server would hold it.)"""
     overrides = {"EXTENDDB_TTL_SWEEP_SECONDS": "0.5", "EXTENDDB_STREAM_ITERATOR_SECONDS": "2"}
-    saved = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    try:
-        srv = start_server(testenv.DATA_DIR)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    clients = []
-    yield srv, lambda service="dynamodb": clients.append(make_client(srv, key, service)) or clients[-1]
-    for client in clients:
-        client.close()  # no idle keep-alive connections to wait for at shutdown
-    srv.stop()
+    with deployment() as dep:
+        key = dep.create_key("ttl")
+        srv = dep.start(env=overrides)
+        clients = []
+        yield srv, lambda service="dynamodb": clients.append(make_client(srv, key, service)) or clients[-1]
+        for client in clients:
+            client.close()  # no idle keep-alive connections to wait for at shutdown
 
 
 def test_background_sweeper_deletes_expired_item(fast_server):
