@@ -219,6 +219,10 @@ EXTENDDB_METRICS_ALLOWED_NETWORKS = env.list("EXTENDDB_METRICS_ALLOWED_NETWORKS"
 # Requests one worker handles at once; past it the worker answers 503
 # ServiceUnavailableException at once (SDKs back off and retry) instead of queueing.
 EXTENDDB_MAX_INFLIGHT = env.int("EXTENDDB_MAX_INFLIGHT", default=256)
+# PROVISIONED tables throttle past their capacity (with DynamoDB's 300 s burst) and
+# on-demand tables past their OnDemandThroughput maximums, as DynamoDB does
+# (wireapi.throttle). False: every request is served, whatever the capacity.
+EXTENDDB_ENFORCE_CAPACITY = env.bool("EXTENDDB_ENFORCE_CAPACITY", default=True)
 # Connections one worker keeps open; past it uvicorn answers 503 (a backstop).
 EXTENDDB_MAX_CONNECTIONS = env.int("EXTENDDB_MAX_CONNECTIONS", default=4096)
 # A request's headers must arrive within this many seconds of its first byte (or

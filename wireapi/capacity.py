@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
+
+from .values import item_size
+
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 
@@ -18,6 +22,14 @@ def read_units(size: int, consistent: bool, transactional: bool = False) -> floa
     if transactional:
         return float(units * 2)
     return float(units) if consistent else units / 2
+
+
+def read_units_of_body(raw: bytes | None, consistent: bool, transactional: bool = False) -> float:
+    """read_units of a stored item body (None: absent). A body of at most 4 KB is one
+    unit without parsing it: an item's DynamoDB size never exceeds its wire JSON."""
+    if raw is None or len(raw) <= READ_UNIT_BYTES:
+        return read_units(0, consistent, transactional)
+    return read_units(item_size(orjson.loads(raw)), consistent, transactional)
 
 
 def write_units(size: int, transactional: bool = False) -> float:

@@ -211,6 +211,30 @@ def table_in_use(name: str) -> ResourceInUse:
     return ResourceInUse(f"Table already exists: {name}")
 
 
+# --- capacity (wireapi.throttle) ----------------------------------------------------
+# DynamoDB's texts for provisioned tables and GSIs (the CancellationReason list of
+# TransactWriteItems' API reference publishes them). For on-demand maximums
+# DynamoDB documents only the ThrottlingReasons reason (…MaxOnDemandThroughputExceeded);
+# THROUGHPUT_ON_DEMAND_MAX is ours.
+THROUGHPUT_TABLE = ("The level of configured provisioned throughput for the table was exceeded. "
+                    "Consider increasing your provisioning level with the UpdateTable API.")
+THROUGHPUT_GSI = ("The level of configured provisioned throughput for one or more global secondary indexes "
+                  "of the table was exceeded. Consider increasing your provisioning level for the "
+                  "under-provisioned global secondary indexes with the UpdateTable API")
+THROUGHPUT_ON_DEMAND_MAX = "Throughput exceeds the maximum OnDemandThroughput configured on table or index"
+
+
+def throughput_exceeded(provisioned: bool, index: bool, write: bool, resource: str) -> DynamoDBError:
+    """A request refused for capacity, with its ThrottlingReasons (e.g.
+    TableWriteProvisionedThroughputExceeded, IndexReadMaxOnDemandThroughputExceeded)."""
+    kind = "ProvisionedThroughputExceeded" if provisioned else "MaxOnDemandThroughputExceeded"
+    reason = f"{'Index' if index else 'Table'}{'Write' if write else 'Read'}{kind}"
+    reasons = [{"reason": reason, "resource": resource}]
+    if not provisioned:  # botocore's model spells this member in lower camel case here
+        return Throttling(THROUGHPUT_ON_DEMAND_MAX, throttlingReasons=reasons)
+    return ProvisionedThroughputExceeded(THROUGHPUT_GSI if index else THROUGHPUT_TABLE, ThrottlingReasons=reasons)
+
+
 def key_schema_mismatch() -> ValidationException:
     return ValidationException("The provided key element does not match the schema")
 
@@ -392,7 +416,9 @@ def partiql_set_function(function: str, problem: str, at: str) -> ValidationExce
 _SHORT_CODES = {"ValidationException": "ValidationError", "ConditionalCheckFailedException": "ConditionalCheckFailed",
                 "DuplicateItemException": "DuplicateItem", "ResourceNotFoundException": "ResourceNotFound",
                 "TransactionConflictException": "TransactionConflict", "AccessDeniedException": "AccessDenied",
-                "ItemCollectionSizeLimitExceededException": "ItemCollectionSizeLimitExceeded"}
+                "ItemCollectionSizeLimitExceededException": "ItemCollectionSizeLimitExceeded",
+                "ProvisionedThroughputExceededException": "ProvisionedThroughputExceeded",
+                "ThrottlingException": "ThrottlingError"}
 
 
 def short_code(exc: DynamoDBError) -> str:

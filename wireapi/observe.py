@@ -14,6 +14,7 @@ from django.conf import settings
 from extenddb_site import logs, metrics
 
 request_log = logging.getLogger("extenddb.request")
+_THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException"})
 _log_requests: bool | None = None
 
 
@@ -38,6 +39,8 @@ def request(scope: dict, request_id: str, seen: Any, outcome: str, status: int, 
     seconds = time.perf_counter() - started
     try:
         metrics.record_request(seen.operation, seen.table_name, outcome, seconds, received, sent)
+        if outcome in _THROTTLED:
+            metrics.throttled(seen.operation or metrics.NONE, seen.table_name)
         if _log_requests is None:
             _log_requests = bool(settings.EXTENDDB_REQUEST_LOG) and request_log.isEnabledFor(logging.INFO)
         if _log_requests:

@@ -9,7 +9,9 @@ import orjson
 
 from storage.backends import StaleSchema, TableRecord, Transaction, WriteConflict
 
-from .. import capacity, changes, errors, expressions, indexes, pitr, values
+from extenddb_site import metrics
+
+from .. import capacity, changes, errors, expressions, indexes, pitr, throttle, values
 from ..dispatch import STALE_RETRIES, Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
@@ -311,7 +313,39 @@ async def run_write(req: Request, write: PreparedWrite) -> WriteOutcome:
     return await write_item(req, write.table, write.pk, write.sk, write.decide)
 
 
-def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOutcome) -> dict[str, Any]:
+def write_need(write: PreparedWrite, transactional: bool = False) -> float:
+    """The units a write is known to cost before it runs: its item's for a put
+    (PreparedWrite.blind_size), the minimum otherwise (the old item is not read yet)."""
+    return capacity.write_units(write.blind_size, transactional)
+
+
+def written_units(write: PreparedWrite, outcome: WriteOutcome, transactional: bool = False) -> float:
+    """What a write consumed: the larger of the old and new item."""
+    old, new = outcome.old, outcome.new
+    if old is None and new is not None and new is write.blind_item:
+        return capacity.write_units(write.blind_size, transactional)  # its size is known already
+    size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
+    return capacity.write_units(size, transactional)
+
+
+async def run_write_limited(req: Request, write: PreparedWrite) -> tuple[WriteOutcome, float]:
+    """run_write after the table's capacity let it through (else ProvisionedThroughputExceeded
+    before any work), charging what it consumed; and those units."""
+    need = write_need(write)
+    limits = throttle.check_write(write.table, need)
+    try:
+        outcome = await run_write(req, write)
+    except errors.ConditionalCheckFailed:
+        metrics.consumed(write.table.name, write_units=need)  # a refused condition costs the minimum
+        raise
+    units = written_units(write, outcome)
+    throttle.charge_write(limits, write.table, units, need, outcome.old, outcome.new)
+    metrics.consumed(write.table.name, write_units=units)
+    return outcome, units
+
+
+def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOutcome,
+                   units: float | None = None) -> dict[str, Any]:
     """Attributes per ReturnValues, and ConsumedCapacity."""
     old, new, rv = outcome.old, outcome.new, write.return_values
     out: dict[str, Any] = {}
@@ -326,8 +360,10 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
             if attributes:
                 out["Attributes"] = attributes
     if capacity.requested(data):  # sizes only when asked for
-        size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
-        out["ConsumedCapacity"] = consumed_capacity(data, write.table, capacity.write_units(size))
+        if units is None:
+            size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
+            units = capacity.write_units(size)
+        out["ConsumedCapacity"] = consumed_capacity(data, write.table, units)
     return out
 
 
@@ -335,17 +371,20 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
 
 async def put_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     write = await prepare_put(req, data)
-    return write_response(data, write, await run_write(req, write))
+    outcome, units = await run_write_limited(req, write)
+    return write_response(data, write, outcome, units)
 
 
 async def delete_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     write = await prepare_delete(req, data)
-    return write_response(data, write, await run_write(req, write))
+    outcome, units = await run_write_limited(req, write)
+    return write_response(data, write, outcome, units)
 
 
 async def update_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     write = await prepare_update(req, data)
-    return write_response(data, write, await run_write(req, write))
+    outcome, units = await run_write_limited(req, write)
+    return write_response(data, write, outcome, units)
 
 
 async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
@@ -357,18 +396,23 @@ async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes
 
     table = await get_table(req, data["TableName"])
     pk, sk = key_from_key_param(table.extra["schema"], key)
-    raw = await req.reader(bool(data.get("ConsistentRead"))).get_item(table.id, pk, sk)
+    consistent = bool(data.get("ConsistentRead"))
+    need = capacity.read_units(0, consistent)
+    limit = throttle.check_read(table, None, need)  # charged after the read, by its size
+    raw = await req.reader(consistent).get_item(table.id, pk, sk)
+    units = capacity.read_units_of_body(raw, consistent)
+    if limit is not None:
+        throttle.charge(limit, units - need)
+    metrics.consumed(table.name, read_units=units)
     wants_capacity = capacity.requested(data) is not None
     if projection is None and not wants_capacity:
         # The stored body is already the wire JSON: no parse, no re-encode.
         return b'{"Item":' + bytes(raw) + b"}" if raw is not None else b"{}"
     out: dict[str, Any] = {}
-    size = 0
     if raw is not None:
         item = orjson.loads(raw)
-        size = values.item_size(item)
         out["Item"] = expressions.project(item, projection) if projection is not None else item
-    cc = consumed_capacity(data, table, capacity.read_units(size, bool(data.get("ConsistentRead"))))
+    cc = consumed_capacity(data, table, units)
     if cc:
         out["ConsumedCapacity"] = cc
     return out

@@ -16,8 +16,8 @@ from ..partiql import ast, parse
 from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
-from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write, run_write_redone, write_many,
-                    write_response)
+from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write_limited, run_write_redone,
+                    write_many, write_response)
 from .transact import check_token, save_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
@@ -49,7 +49,8 @@ async def execute_statement(req: Request, data: dict[str, Any]) -> dict[str, Any
     if isinstance(stmt, ast.Exists):
         raise errors.partiql_unsupported("EXISTS is only supported in ExecuteTransaction")
     write = await prepare_write(req, stmt, params, data)
-    response = write_response(data, write, await run_write(req, write))
+    outcome, units = await run_write_limited(req, write)
+    response = write_response(data, write, outcome, units)
     out: dict[str, Any] = {"Items": [response["Attributes"]] if "Attributes" in response else []}
     if "ConsumedCapacity" in response:
         out["ConsumedCapacity"] = response["ConsumedCapacity"]

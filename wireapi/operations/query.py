@@ -135,6 +135,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
 
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
                        bool(data.get("ConsistentRead")), names, capacity.requested(data))
+    rc.admit(plan)
     forward = data.get("ScanIndexForward", True) is not False
     backend = req.reader(plan.consistent)
     rng = key_range(kq, schema)

@@ -14,7 +14,9 @@ import orjson
 from storage.backends import TableRecord
 from storage.keycodec import encode_composite, encode_key_value
 
-from .. import capacity, errors, expressions, values
+from extenddb_site import metrics
+
+from .. import capacity, errors, expressions, throttle, values
 from ..indexes import IndexSpec
 from ..keys import MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES, KeySchema, key_from_key_param
 
@@ -233,6 +235,14 @@ class ReadPlan:
     names: tuple[str, ...]  # LastEvaluatedKey attributes
     mode: str | None = None  # capacity.requested: TOTAL, INDEXES or None
     scanned: list[Row] = field(default_factory=list)
+    bucket: throttle.Limit | None = None  # the capacity the read is charged to, once its size is known
+
+
+def admit(plan: ReadPlan) -> None:
+    """Before the read: ProvisionedThroughputExceeded if its table's (or GSI's) capacity
+    is spent. It takes the minimum; the rest is charged by respond(), by size."""
+    index = plan.index.name if plan.index is not None and plan.index.kind == "GSI" else None
+    plan.bucket = throttle.check_read(plan.table, index, capacity.read_units(0, plan.consistent))
 
 
 def _batch_size(plan: ReadPlan, count: int, size: int) -> int:
@@ -263,16 +273,23 @@ def _units(size: int, consistent: bool) -> float:
     return math.ceil(size / capacity.READ_UNIT_BYTES) * (1.0 if consistent else 0.5)
 
 
-def consumed(plan: ReadPlan, rows: list[Row]) -> dict[str, Any] | None:
-    if plan.mode is None:
-        return None
+def _read_units(plan: ReadPlan, rows: list[Row]) -> tuple[float, float]:
+    """Units of the table and of the index read: the sizes read, summed, then rounded up."""
     table_bytes = sum(r.size for r in rows if r.from_table)
     if plan.index is None:
-        table_units = capacity.read_units(table_bytes, plan.consistent)
-        index_units = 0.0
-    else:
-        index_units = capacity.read_units(sum(r.index_size for r in rows), plan.consistent)
-        table_units = _units(table_bytes, plan.consistent)
+        return capacity.read_units(table_bytes, plan.consistent), 0.0
+    index_units = capacity.read_units(sum(r.index_size for r in rows), plan.consistent)
+    return _units(table_bytes, plan.consistent), index_units
+
+
+def consumed(plan: ReadPlan, rows: list[Row]) -> dict[str, Any] | None:
+    table_units, index_units = _read_units(plan, rows)
+    units = table_units + index_units
+    if plan.bucket is not None:
+        throttle.charge(plan.bucket, units - capacity.read_units(0, plan.consistent))
+    metrics.consumed(plan.table.name, read_units=units)
+    if plan.mode is None:
+        return None
     out: dict[str, Any] = {"TableName": plan.table.name, "CapacityUnits": table_units + index_units}
     if plan.mode == "INDEXES":
         out["Table"] = {"CapacityUnits": table_units}

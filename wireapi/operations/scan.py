@@ -79,6 +79,7 @@ async def scan(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
 
     plan = rc.ReadPlan(table, index, select, projection, condition, data.get("Limit"),
                        bool(data.get("ConsistentRead")), names, capacity.requested(data))
+    rc.admit(plan)
     backend = req.reader(plan.consistent)
 
     if index is None:

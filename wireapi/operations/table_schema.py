@@ -40,7 +40,15 @@ def index_description(table_name: str, index: dict, *, global_index: bool, pay_p
         out["IndexStatus"] = "ACTIVE"
         out["ProvisionedThroughput"] = throughput_description(
             None if pay_per_request else index.get("ProvisionedThroughput"))
+        if pay_per_request and index.get("OnDemandThroughput"):
+            out["OnDemandThroughput"] = on_demand_description(index["OnDemandThroughput"])
     return out
+
+
+def on_demand_description(spec: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """OnDemandThroughput as described: -1 for no maximum; a value left out keeps the current one."""
+    current = current or {}
+    return {name: spec.get(name, current.get(name, -1)) for name in ("MaxReadRequestUnits", "MaxWriteRequestUnits")}
 
 
 # --- key schemas ------------------------------------------------------------------

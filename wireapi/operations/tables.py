@@ -15,7 +15,8 @@ from . import index_updates
 from . import tags as tags_ops  # CreateTable's Tags, DeleteTable's tags
 
 from .table_schema import (MAX_GSIS, MAX_LSIS, check_gsi_key_schema, check_key_schema, check_projection,
-                           index_description, shape_problem, table_arn, throughput_description)
+                           index_description, on_demand_description, shape_problem, table_arn,
+                           throughput_description)
 
 _INVALID = "One or more parameter values were invalid: "
 
@@ -172,6 +173,8 @@ def initial_description(data: dict[str, Any], created_at: float) -> dict[str, An
     if pay:
         desc["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                       "LastUpdateToPayPerRequestDateTime": created_at}
+        if data.get("OnDemandThroughput"):
+            desc["OnDemandThroughput"] = on_demand_description(data["OnDemandThroughput"])
     if data.get("LocalSecondaryIndexes"):
         desc["LocalSecondaryIndexes"] = [
             index_description(name, i, global_index=False, pay_per_request=pay)
@@ -305,6 +308,9 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             desc.pop("BillingModeSummary", None)
             desc["BillingModeSummary"] = {"BillingMode": "PROVISIONED"}
             changed = True
+    if data.get("OnDemandThroughput"):
+        desc["OnDemandThroughput"] = on_demand_description(data["OnDemandThroughput"], desc.get("OnDemandThroughput"))
+        changed = True
     if "DeletionProtectionEnabled" in data:
         desc["DeletionProtectionEnabled"] = bool(data["DeletionProtectionEnabled"])
         changed = True

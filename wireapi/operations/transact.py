@@ -9,11 +9,14 @@ import orjson
 
 from storage.backends import Transaction
 
-from .. import capacity, errors, expressions, values
+from extenddb_site import metrics
+
+from .. import capacity, errors, expressions, throttle, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, prepare_condition_check, prepare_delete,
-                    prepare_put, prepare_update, projection_for, validate_key_values, write_many)
+                    prepare_put, prepare_update, projection_for, validate_key_values, write_many, write_need,
+                    written_units)
 from .tables import get_table
 
 TOKEN_SECONDS = 600  # ClientRequestToken is remembered for 10 minutes
@@ -86,6 +89,19 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
     total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
         raise errors.ValidationException("Transaction size has exceeded the maximum allowed size")
+    # The capacity of every action's table, before any work: a refused action cancels
+    # the transaction, its reason ProvisionedThroughputExceeded (ThrottlingError for an
+    # on-demand maximum).
+    admitted: list[tuple[throttle.TableLimits | None, float]] = []
+    refused: list[tuple[errors.DynamoDBError, None] | None] = []
+    for write in writes:
+        need = write_need(write, True)
+        limits = throttle.limits(write.table)
+        limit = throttle.try_write(limits, need) if limits.write or limits.gsi_write else None
+        refused.append((throttle.error(limit), None) if limit is not None else None)
+        admitted.append((limits, need))
+    if any(refused):
+        raise errors.transaction_canceled(refused)
     for write in writes:
         write.blind_item = None  # every action goes through the shared transaction
 
@@ -93,10 +109,11 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
-        for write, outcome in zip(writes, outcomes):
-            size = max(values.item_size(outcome.new) if outcome.new else 0,
-                       values.item_size(outcome.old) if outcome.old else 0)
-            units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size, True)
+        for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
+            used = written_units(write, outcome, True)
+            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new)
+            metrics.consumed(write.table.name, write_units=used)
+            units[write.table.name] = units.get(write.table.name, 0.0) + used
         consumed = capacity.per_table(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
@@ -122,10 +139,21 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
         plans.append((table, pk, sk, projection))
     _check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
 
+    need = capacity.read_units(0, True, True)
+    buckets: list[throttle.Limit | None] = []
+    refused: list[tuple[errors.DynamoDBError, None] | None] = []
+    for table, _, _, _ in plans:
+        limit = throttle.limits(table).read
+        ok = limit is None or throttle.admit(limit, need)
+        buckets.append(limit)
+        refused.append(None if ok else (throttle.error(limit), None))  # type: ignore[arg-type]
+    if any(refused):
+        raise errors.transaction_canceled(refused)
+
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
     async with req.runtime.backend.snapshot() as snap:
-        for table, pk, sk, projection in plans:
+        for (table, pk, sk, projection), limit in zip(plans, buckets):
             raw = await snap.get_item(table.id, pk, sk)
             size = 0
             if raw is None:
@@ -134,7 +162,11 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
                 item = orjson.loads(raw)
                 size = values.item_size(item)
                 responses.append({"Item": expressions.project(item, projection) if projection is not None else item})
-            units[table.name] = units.get(table.name, 0.0) + capacity.read_units(size, True, True)
+            used = capacity.read_units(size, True, True)
+            if limit is not None:
+                throttle.charge(limit, used - need)
+            metrics.consumed(table.name, read_units=used)
+            units[table.name] = units.get(table.name, 0.0) + used
     out: dict[str, Any] = {"Responses": responses}
     consumed = capacity.per_table(data, units, "ReadCapacityUnits")
     if consumed is not None:

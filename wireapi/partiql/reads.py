@@ -232,6 +232,7 @@ def _fetcher(req: Request, plan: SelectPlan) -> rc.Fetch:
 
 async def run_select(req: Request, plan: SelectPlan, next_token: str | None) -> dict[str, Any]:
     cursor = decode_next_token(plan, next_token)
+    rc.admit(plan.read)
     rows, stopped = await rc.collect(plan.read, _fetcher(req, plan), cursor)
     read = plan.read
     items = [row.item for row in rows]
