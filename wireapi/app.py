@@ -24,7 +24,7 @@ from django.conf import settings
 
 from storage.backends import StaleSchema
 
-from . import audit, background, authz, errors, observe, shapes, sigv4
+from . import audit, background, authz, errors, observe, shapes, sigv4, throttle
 from .dispatch import SERVICES, STALE_RETRIES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
@@ -98,6 +98,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
             runtime.generation.read()  # starts listening for changes made by other servers
             settle_heap()
             observe.start()
+            throttle.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             try:
@@ -105,6 +106,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
             except Exception as exc:
                 log.warning("access log not flushed at shutdown: %s", exc)
             observe.stop()
+            throttle.stop()
             await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
