@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 
 from .conftest import _drop
+from .reliability.harness import client, deployment
 from .test_observability import scrape, wait_for
 
 TABLE_TEXT = ("The level of configured provisioned throughput for the table was exceeded. "
@@ -192,3 +193,18 @@ def test_on_demand_maximum_throttles_with_throttling_exception(ddb):
         assert ddb.describe_table(TableName=table)["Table"]["OnDemandThroughput"]["MaxWriteRequestUnits"] == -1
     finally:
         _drop(ddb, table)
+
+
+def test_enforcement_can_be_turned_off():
+    with deployment() as dep:
+        key = dep.create_key("capacity-off")
+        server = dep.start(workers=1, env={"EXTENDDB_ENFORCE_CAPACITY": "false"})
+        ddb = client(server, key)
+        table = f"off-{uuid.uuid4().hex[:8]}"
+        ddb.create_table(TableName=table, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PROVISIONED",
+                         ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+        for i in range(3):  # 900 units of a 300-unit burst: all served
+            ddb.put_item(TableName=table, Item=_item(f"o{i}", 300))
+        got = ddb.get_item(TableName=table, Key={"pk": {"S": "o0"}}, ReturnConsumedCapacity="TOTAL")
+        assert got["ConsumedCapacity"]["CapacityUnits"] == 37.5  # still counted: 300 KB, eventually consistent
