@@ -208,3 +208,18 @@ def test_enforcement_can_be_turned_off():
             ddb.put_item(TableName=table, Item=_item(f"o{i}", 300))
         got = ddb.get_item(TableName=table, Key={"pk": {"S": "o0"}}, ReturnConsumedCapacity="TOTAL")
         assert got["ConsumedCapacity"]["CapacityUnits"] == 37.5  # still counted: 300 KB, eventually consistent
+
+
+def test_partiql_statements_are_throttled_too(ddb, provisioned):
+    table = provisioned(5, 1)
+    ddb.put_item(TableName=table, Item=_item("spend", 300))  # the whole write burst
+    with pytest.raises(ddb.exceptions.ProvisionedThroughputExceededException):
+        ddb.execute_statement(Statement=f"INSERT INTO \"{table}\" VALUE {{'pk': 'p1'}}")
+    got = ddb.batch_execute_statement(Statements=[
+        {"Statement": f"INSERT INTO \"{table}\" VALUE {{'pk': 'p2'}}"}])
+    assert got["Responses"][0]["Error"] == {"Code": "ProvisionedThroughputExceeded", "Message": TABLE_TEXT}
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as caught:
+        ddb.execute_transaction(TransactStatements=[{"Statement": f"INSERT INTO \"{table}\" VALUE {{'pk': 'p3'}}"}])
+    assert caught.value.response["CancellationReasons"][0]["Code"] == "ProvisionedThroughputExceeded"
+    for pk in ("p1", "p2", "p3"):
+        assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True)

@@ -10,15 +10,17 @@ import orjson
 
 from storage.backends import Transaction
 
-from .. import capacity, errors, values
+from extenddb_site import metrics
+
+from .. import capacity, errors, throttle, values
 from ..dispatch import Request
 from ..partiql import ast, parse
 from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write_limited, run_write_redone,
-                    write_many, write_response)
-from .transact import check_token, save_token
+                    write_many, write_need, write_response)
+from .transact import admit_reads, admit_writes, check_token, save_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
     if len(given or ()) != expected:
@@ -107,19 +109,29 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
             continue
         try:
             if isinstance(p, PreparedGet):
-                raw = await req.reader(bool(entry.get("ConsistentRead"))).get_item(p.table.id, p.pk, p.sk)
-                size = values.item_size(orjson.loads(raw)) if raw is not None else 0
-                units[p.table.name] = units.get(p.table.name, 0.0) + capacity.read_units(
-                    size, bool(entry.get("ConsistentRead")))
+                consistent = bool(entry.get("ConsistentRead"))
+                need = capacity.read_units(0, consistent)
+                limit = throttle.check_read(p.table, None, need)  # a throttled statement is an error entry
+                raw = await req.reader(consistent).get_item(p.table.id, p.pk, p.sk)
+                used = capacity.read_units_of_body(raw, consistent)
+                if limit is not None:
+                    throttle.charge(limit, used - need)
+                metrics.consumed(p.table.name, read_units=used)
+                units[p.table.name] = units.get(p.table.name, 0.0) + used
                 response: dict[str, Any] = {"TableName": p.table.name}
                 found = p.result(raw)
                 if found is not None:
                     response["Item"] = found
             else:
                 stmt, params = parsed[n]  # type: ignore[misc]
+                need = write_need(p)
+                limits = throttle.check_write(p.table, need)
                 p, outcome = await run_write_redone(
                     req, p, lambda: prepare_write(req, stmt, params, entry))  # noqa: B023 - awaited here
-                units[p.table.name] = units.get(p.table.name, 0.0) + _item_units(outcome)
+                used = _item_units(outcome)
+                throttle.charge_write(limits, p.table, used, need, outcome.old, outcome.new)
+                metrics.consumed(p.table.name, write_units=used)
+                units[p.table.name] = units.get(p.table.name, 0.0) + used
                 response = {"TableName": p.table.name}
                 returned = write_response({}, p, outcome).get("Attributes")  # RETURNING
                 if returned is not None:
@@ -171,12 +183,16 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         except errors.ValidationException as exc:
             raise (_in_statement(i, exc) if exc.message == errors.PARTIQL_EXISTS_NEEDS_CONDITION else exc) from None
     _check_distinct(writes)
+    admitted = admit_writes(writes)
     response: dict[str, Any] = {"Responses": []}  # DynamoDB lists no per-statement entries for writes
 
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
-        for write, outcome in zip(writes, outcomes):
-            units[write.table.name] = units.get(write.table.name, 0.0) + _item_units(outcome, True)
+        for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
+            used = _item_units(outcome, True)
+            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new)
+            metrics.consumed(write.table.name, write_units=used)
+            units[write.table.name] = units.get(write.table.name, 0.0) + used
         consumed = capacity.per_table(data, units, "WriteCapacityUnits")
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
@@ -206,13 +222,19 @@ async def _read_transaction(req: Request, data: dict[str, Any], parsed: list[Any
         except errors.DynamoDBError as exc:
             raise _in_statement(i, exc) from None
     _check_distinct(gets)
+    buckets = admit_reads([get.table for get in gets])
+    need = capacity.read_units(0, True, True)
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
     async with req.runtime.backend.snapshot() as snap:
-        for get in gets:
+        for get, limit in zip(gets, buckets):
             raw = await snap.get_item(get.table.id, get.pk, get.sk)
             size = values.item_size(orjson.loads(raw)) if raw is not None else 0
-            units[get.table.name] = units.get(get.table.name, 0.0) + capacity.read_units(size, True, True)
+            used = capacity.read_units(size, True, True)
+            if limit is not None:
+                throttle.charge(limit, used - need)
+            metrics.consumed(get.table.name, read_units=used)
+            units[get.table.name] = units.get(get.table.name, 0.0) + used
             found = get.result(raw)
             responses.append({"Item": found} if found is not None else {})
     out: dict[str, Any] = {"Responses": responses}

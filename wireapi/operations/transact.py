@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from storage.backends import Transaction
+from storage.backends import TableRecord, Transaction
 
 from extenddb_site import metrics
 
@@ -65,6 +65,38 @@ async def save_token(txn: Transaction, token: str | None, request_hash: bytes, r
         await txn.insert_token(token, request_hash, orjson.dumps(response), now, now - TOKEN_SECONDS)
 
 
+def admit_writes(writes: list[PreparedWrite]) -> list[tuple[throttle.TableLimits | None, float]]:
+    """The capacity of every action's table, before any work: a refused action cancels
+    the transaction, its reason ProvisionedThroughputExceeded (ThrottlingError for an
+    on-demand maximum). Each action's limits and the units it took."""
+    admitted: list[tuple[throttle.TableLimits | None, float]] = []
+    refused: list[tuple[errors.DynamoDBError, None] | None] = []
+    for write in writes:
+        need = write_need(write, True)
+        limits = throttle.limits(write.table)
+        limit = throttle.try_write(limits, need) if limits.write or limits.gsi_write else None
+        refused.append((throttle.error(limit), None) if limit is not None else None)
+        admitted.append((limits, need))
+    if any(refused):
+        raise errors.transaction_canceled(refused)
+    return admitted
+
+
+def admit_reads(tables: list[TableRecord]) -> list[throttle.Limit | None]:
+    """admit_writes for transactional reads (each pays 2 units first): their limits."""
+    need = capacity.read_units(0, True, True)
+    buckets: list[throttle.Limit | None] = []
+    refused: list[tuple[errors.DynamoDBError, None] | None] = []
+    for table in tables:
+        limit = throttle.limits(table).read
+        ok = limit is None or throttle.admit(limit, need)
+        buckets.append(limit)
+        refused.append(None if ok or limit is None else (throttle.error(limit), None))
+    if any(refused):
+        raise errors.transaction_canceled(refused)
+    return buckets
+
+
 async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     token = data.get("ClientRequestToken")
     request_hash, previous = await check_token(req, data)
@@ -89,19 +121,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
     total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
         raise errors.ValidationException("Transaction size has exceeded the maximum allowed size")
-    # The capacity of every action's table, before any work: a refused action cancels
-    # the transaction, its reason ProvisionedThroughputExceeded (ThrottlingError for an
-    # on-demand maximum).
-    admitted: list[tuple[throttle.TableLimits | None, float]] = []
-    refused: list[tuple[errors.DynamoDBError, None] | None] = []
-    for write in writes:
-        need = write_need(write, True)
-        limits = throttle.limits(write.table)
-        limit = throttle.try_write(limits, need) if limits.write or limits.gsi_write else None
-        refused.append((throttle.error(limit), None) if limit is not None else None)
-        admitted.append((limits, need))
-    if any(refused):
-        raise errors.transaction_canceled(refused)
+    admitted = admit_writes(writes)
     for write in writes:
         write.blind_item = None  # every action goes through the shared transaction
 
@@ -140,15 +160,7 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
     _check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
 
     need = capacity.read_units(0, True, True)
-    buckets: list[throttle.Limit | None] = []
-    refused: list[tuple[errors.DynamoDBError, None] | None] = []
-    for table, _, _, _ in plans:
-        limit = throttle.limits(table).read
-        ok = limit is None or throttle.admit(limit, need)
-        buckets.append(limit)
-        refused.append(None if ok else (throttle.error(limit), None))  # type: ignore[arg-type]
-    if any(refused):
-        raise errors.transaction_canceled(refused)
+    buckets = admit_reads([table for table, _, _, _ in plans])
 
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
