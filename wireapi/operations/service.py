@@ -6,7 +6,8 @@ from typing import Any
 from ..dispatch import Request
 
 # DynamoDB's default provisioned-capacity quotas per account and per table (a
-# region's defaults; throughput is reported, not enforced, here).
+# region's defaults). Each table's own capacity is enforced (wireapi.throttle);
+# these quotas on what a table may be given are reported, not enforced.
 ACCOUNT_MAX_CAPACITY_UNITS = 80_000
 TABLE_MAX_CAPACITY_UNITS = 40_000
 ENDPOINT_CACHE_MINUTES = 1440
