@@ -155,17 +155,17 @@ class Buckets:
         Without a lock: two workers updating one bucket in the same microsecond may
         lose one update (a lock would cost more than the rest of this; see the module)."""
         key = limit.key
+        buf = self._buf
         offset = self._offsets.get(key)
-        if offset is not None:
-            found, tokens, stamp = _SLOT.unpack_from(self._buf, offset)
-            if found != key:  # taken over by another bucket meanwhile
-                offset = None
         if offset is None:
-            offset, tokens, stamp = self._find(key)
-            self._offsets[key] = offset
+            offset = self._offsets[key] = self._find(key)
+        found, tokens, stamp = _SLOT.unpack_from(buf, offset)
+        if found != key:  # taken over by another bucket meanwhile
+            offset = self._offsets[key] = self._find(key)
+            found, tokens, stamp = _SLOT.unpack_from(buf, offset)
         rate = limit.rate * share
         burst = rate * limit.burst_seconds
-        if stamp == 0.0:
+        if found != key:
             tokens = burst  # a new bucket starts full
         else:
             tokens += (now - stamp) * rate
@@ -174,21 +174,20 @@ class Buckets:
         ok = force or tokens >= (need if need < burst else burst)
         if ok:
             tokens -= cost
-        _SLOT.pack_into(self._buf, offset, key, tokens, now)
+        _SLOT.pack_into(buf, offset, key, tokens, now)
         return ok
 
-    def _find(self, key: int) -> tuple[int, float, float]:
+    def _find(self, key: int) -> int:
+        """The offset of the key's slot, or of a free one for it."""
         buf = self._buf
         home = key % SLOTS
         for probe in range(_PROBES):
             offset = ((home + probe) % SLOTS) * _SLOT.size
-            found, tokens, stamp = _SLOT.unpack_from(buf, offset)
-            if found == key:
-                return offset, tokens, stamp
-            if found == 0:
-                return offset, 0.0, 0.0
+            found = _SLOT.unpack_from(buf, offset)[0]
+            if found == key or found == 0:
+                return offset
         # Full around here (thousands of tables): take the home slot over, as a new bucket.
-        return home * _SLOT.size, 0.0, 0.0
+        return home * _SLOT.size
 
 
 _monotonic = time.monotonic
