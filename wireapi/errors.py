@@ -142,6 +142,17 @@ class InternalServerError(DynamoDBError):
     default_message = "Internal server error"
 
 
+class UndecodableBody(DynamoDBError):
+    """A Content-Encoding other than gzip/deflate/identity, or a body that does not
+    decompress as its header says: DynamoDB answers HTTP 500 (measured by ScyllaDB's
+    Alternator tests against DynamoDB); the body of that answer is unpublished, so
+    this is InternalServerError's. Deliberate: nothing was done, nothing is logged
+    as a fault."""
+    type_name = _DDB + "InternalServerError"
+    status = 500
+    default_message = "Internal server error"
+
+
 class ServiceUnavailable(DynamoDBError):
     type_name = _CORAL + "ServiceUnavailableException"
     status = 503
