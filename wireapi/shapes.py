@@ -136,8 +136,16 @@ def _java_collection(shape: Shape) -> str:
     return f"class java.lang.{_JAVA.get(shape.kind, 'String')}"
 
 
-def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
+# Shape levels a request may nest: an attribute value 32 maps deep inside
+# TransactItems is ~75. Deeper JSON (orjson reads up to 1024) is refused here
+# with DynamoDB's nesting error rather than recursed into.
+_MAX_SHAPE_DEPTH = 100
+
+
+def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> Any:
     kind = shape.kind
+    if depth > _MAX_SHAPE_DEPTH and kind in ("structure", "list", "map"):
+        raise errors.ValidationException(errors.NESTING_TOO_DEEP)
     if kind == "structure":
         if isinstance(value, dict):
             members = shape.by_name
@@ -151,7 +159,7 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
             for name, child in value.items():
                 member = members.get(name)
                 if member is not None and child is not None:  # unknown members are dropped
-                    out[name] = _convert(child, member, False)
+                    out[name] = _convert(child, member, False, depth + 1)
             return out
         if isinstance(value, list):
             raise _type_error(f"Unrecognized collection type {_java_collection(shape)}")
@@ -159,14 +167,14 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
     if kind == "list":
         if isinstance(value, list):
             assert shape.member is not None
-            return [_convert(v, shape.member, True) for v in value]
+            return [_convert(v, shape.member, True, depth + 1) for v in value]
         if isinstance(value, dict):
             raise _type_error("Start of structure or map found where not expected")
         raise _type_error("Unexpected field type")
     if kind == "map":
         if isinstance(value, dict):
             assert shape.member is not None
-            return {k: _convert(v, shape.member, True) for k, v in value.items()}
+            return {k: _convert(v, shape.member, True, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             inner = ("java.lang.String" if shape.member is not None and shape.member.kind == "string"
                      else f"com.amazonaws.dynamodb.v20120810.{shape.member.name if shape.member else ''}")

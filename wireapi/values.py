@@ -14,7 +14,10 @@ import re
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from wireapi.errors import ValidationException, serialization_error
+from wireapi.errors import (
+    ATTRIBUTE_NAME_TOO_LONG, MAX_ATTRIBUTE_NAME_BYTES, MAX_NESTING_LEVELS, NESTING_TOO_DEEP, ValidationException,
+    serialization_error,
+)
 
 TYPES = ("S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M")
 MAX_ITEM_SIZE = 409600
@@ -105,9 +108,13 @@ def _check_list(val: Any) -> list:
     return val
 
 
-def check_value_shape(av: Any) -> dict:
+def check_value_shape(av: Any, depth: int = 0) -> dict:
     """Coral's type pass over one value: unknown and null members are dropped,
-    boolean spellings coerced; wrong JSON types raise SerializationException."""
+    boolean spellings coerced; wrong JSON types raise SerializationException.
+    `depth`: the maps and lists around it; past 32 the value is refused here,
+    so nothing after this pass recurses deeper than that."""
+    if depth > MAX_NESTING_LEVELS:
+        raise ValidationException(NESTING_TOO_DEEP)
     if av is None:
         return {}
     if isinstance(av, (bool, int, float, str)):
@@ -129,7 +136,7 @@ def check_value_shape(av: Any) -> dict:
         elif key == "BS":
             out[key] = [None if v is None else _check_blob(v) for v in _check_list(val)]
         elif key == "L":
-            out[key] = [check_value_shape(v) for v in _check_list(val)]
+            out[key] = [check_value_shape(v, depth + 1) for v in _check_list(val)]
         else:  # M
             if isinstance(val, (bool, int, float, str)):
                 raise _serial("Unexpected field type")
@@ -137,7 +144,7 @@ def check_value_shape(av: Any) -> dict:
                 raise _serial(
                     "Unrecognized collection type java.util.Map<java.lang.String, " + _AV_CLASS + ">"
                 )
-            out[key] = {k: check_value_shape(v) for k, v in val.items()}
+            out[key] = {k: check_value_shape(v, depth + 1) for k, v in val.items()}
     return out
 
 
@@ -293,6 +300,8 @@ def validate_item(item: Any) -> dict:
     for name, av in shaped.items():
         if not name:
             raise ValidationException(EMPTY_ATTRIBUTE_NAME)
+        if len(name) > MAX_ATTRIBUTE_NAME_BYTES // 4 and _utf8_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
+            raise ValidationException(ATTRIBUTE_NAME_TOO_LONG)
         out[name] = _validate_semantics(av)
     return out
 
