@@ -71,7 +71,7 @@ class ExpressionAttributes:
         request could otherwise carry 16 MB of them into every expression)."""
         from wireapi.values import value_size
 
-        total = sum(utf8_size(k) + utf8_size(v) for k, v in self.names.items())
+        total = sum(utf8_size(k) + (utf8_size(v) if isinstance(v, str) else 0) for k, v in self.names.items())
         total += sum(len(k) + value_size(v) for k, v in self.values.items())
         if total > errors.MAX_SUBSTITUTION_BYTES:
             raise ValidationException(errors.SUBSTITUTIONS_TOO_LARGE)
