@@ -108,6 +108,12 @@ def _check_list(val: Any) -> list:
     return val
 
 
+# Each element of a list, map or set adds at least a byte to an item's size
+# (a string set holds one "" at most), so a container of more elements is over
+# 400 KB whatever it holds: refused before a pass over its elements.
+_MAX_ELEMENTS = MAX_ITEM_SIZE + 1
+
+
 def check_value_shape(av: Any, depth: int = 0) -> dict:
     """Coral's type pass over one value: unknown and null members are dropped,
     boolean spellings coerced; wrong JSON types raise SerializationException.
@@ -125,6 +131,8 @@ def check_value_shape(av: Any, depth: int = 0) -> dict:
     for key, val in av.items():
         if key not in TYPES or val is None:
             continue
+        if len(val) > _MAX_ELEMENTS and isinstance(val, (list, dict)):
+            raise ValidationException(ITEM_TOO_LARGE)
         if key in ("S", "N"):
             out[key] = _check_string(val)
         elif key == "B":
@@ -295,6 +303,8 @@ def validate_item(item: Any) -> dict:
         raise _serial("Unrecognized collection type java.util.Map<java.lang.String, " + _AV_CLASS + ">")
     if not isinstance(item, dict):
         raise _serial("Unexpected field type")
+    if len(item) > 1024 and _names_size(item) > MAX_ITEM_SIZE:
+        raise ValidationException(ITEM_TOO_LARGE)  # its names alone: no need to look at its values
     shaped = {name: check_value_shape(av) for name, av in item.items()}
     out: dict = {}
     for name, av in shaped.items():
@@ -304,6 +314,11 @@ def validate_item(item: Any) -> dict:
             raise ValidationException(ATTRIBUTE_NAME_TOO_LONG)
         out[name] = _validate_semantics(av)
     return out
+
+
+def _names_size(item: dict) -> int:
+    names = "".join(item)
+    return len(names) if names.isascii() else len(names.encode("utf-8", "surrogatepass"))
 
 
 # --- comparison ---------------------------------------------------------------

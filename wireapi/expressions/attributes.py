@@ -37,6 +37,11 @@ class ExpressionAttributes:
         self.values: dict[str, dict] = {}
         self._unused_names = dict.fromkeys(self.names)
         self._unused_values: dict[str, None] = {}
+        # Each name takes at least 3 bytes ("#a" and "a"), each value 2 (":a"): more
+        # of them are over the 2 MB of substitutions before any is looked at.
+        if (names and len(names) > errors.MAX_SUBSTITUTION_BYTES // 3) or \
+                (values and len(values) > errors.MAX_SUBSTITUTION_BYTES // 2):
+            raise ValidationException(errors.SUBSTITUTIONS_TOO_LARGE)
         if names is not None:
             if not names:
                 raise ValidationException("ExpressionAttributeNames must not be empty")
