@@ -131,7 +131,7 @@ def check_value_shape(av: Any, depth: int = 0) -> dict:
     for key, val in av.items():
         if key not in TYPES or val is None:
             continue
-        if len(val) > _MAX_ELEMENTS and isinstance(val, (list, dict)):
+        if isinstance(val, (list, dict)) and len(val) > _MAX_ELEMENTS:
             raise ValidationException(ITEM_TOO_LARGE)
         if key in ("S", "N"):
             out[key] = _check_string(val)
