@@ -142,6 +142,26 @@ def _java_collection(shape: Shape) -> str:
 _MAX_SHAPE_DEPTH = 100
 
 
+_ITEM_MAPS = frozenset({"PutItemInputAttributeMap", "Key", "AttributeMap"})
+
+
+def _bound_map(shape_name: str, value: dict) -> None:
+    """A map too large for what it is, refused before each entry is converted: an
+    item whose names alone pass 400 KB, more placeholders than 2 MB holds (each
+    name takes 3 bytes at least, each value 2). Later passes make the same
+    checks (values.validate_item, ExpressionAttributes); these only come first."""
+    if shape_name in _ITEM_MAPS:
+        names = "".join(value)
+        if (len(names) if names.isascii() else len(names.encode("utf-8", "surrogatepass"))) > 409600:
+            raise errors.ValidationException("Item size has exceeded the maximum allowed size")
+    elif shape_name in ("ExpressionAttributeValueMap", "ExpressionAttributeNameMap"):
+        size = len("".join(value))  # the placeholders alone (keys are strings: JSON)
+        if shape_name == "ExpressionAttributeNameMap":
+            size += sum(len(name) for name in value.values() if type(name) is str)
+        if size > errors.MAX_SUBSTITUTION_BYTES:
+            raise errors.ValidationException(errors.SUBSTITUTIONS_TOO_LARGE)
+
+
 def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> Any:
     kind = shape.kind
     if depth > _MAX_SHAPE_DEPTH and kind in ("structure", "list", "map"):
@@ -174,6 +194,8 @@ def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> A
     if kind == "map":
         if isinstance(value, dict):
             assert shape.member is not None
+            if len(value) > 1024:
+                _bound_map(shape.name, value)
             return {k: _convert(v, shape.member, True, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             inner = ("java.lang.String" if shape.member is not None and shape.member.kind == "string"
