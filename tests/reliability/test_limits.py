@@ -303,3 +303,44 @@ def test_request_head_over_64_kb_is_answered_431_and_others_are_served(site):
     sock.sendall(head + body)
     assert read_response(sock)[0] == 200
     sock.close()
+
+
+def _cpu_seconds(session_id: int) -> float:
+    """User + system CPU of every process of the server's session (it starts one)."""
+    import os
+
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:  # field 6 of stat: the session
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def test_large_body_of_a_client_that_hung_up_is_not_parsed(site):
+    """A client that sends a large body of small JSON values and hangs up costs the server
+    reading the bytes, not parsing them: the hang-up is seen while the body is read (a
+    partial body is never acted on), before the parse that nobody would get the answer of."""
+    _, server, key, ddb = site
+    body = orjson.dumps({"TableName": TABLE, "Item": {f"a{i}": {"S": ""} for i in range(700_000)}})
+    assert 1024 * 1024 < len(body) < 16 * 1024 * 1024
+    started = time.process_time()
+    orjson.loads(body)
+    parse = time.process_time() - started  # this machine's price of parsing it once
+    head, body = signed_request(server, key, "PutItem", body)
+    before = _cpu_seconds(server.process.pid)
+    for _ in range(3):
+        sock = tls_connect(server)
+        sock.sendall(head + body)
+        sock.close()
+    time.sleep(1.0)
+    ddb.get_item(TableName=TABLE, Key={"pk": {"S": "meanwhile"}})  # the worker is free
+    used = _cpu_seconds(server.process.pid) - before
+    record_figures("hung_up_large_bodies", server_cpu=round(used, 3), one_parse=round(parse, 3))
+    assert used < 1.5 * parse, (used, parse)  # three bodies read, none parsed (that would be 3 parses and more)
