@@ -143,6 +143,11 @@ _MAX_SHAPE_DEPTH = 100
 
 
 _ITEM_MAPS = frozenset({"PutItemInputAttributeMap", "Key", "AttributeMap"})
+# A list or map more than this many times its maximum length (BatchGetItem's 100
+# keys, TransactItems' 100...) is refused for its length alone: its members are
+# neither converted nor checked, and the error quotes only the first ones (ours:
+# DynamoDB quotes the whole value; a 16 MB list of keys took seconds to convert).
+_ABSURD = 4
 
 
 def _bound_map(shape_name: str, value: dict) -> None:
@@ -187,6 +192,8 @@ def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> A
     if kind == "list":
         if isinstance(value, list):
             assert shape.member is not None
+            if shape.max is not None and len(value) > _ABSURD * shape.max:
+                return value  # refused by _check for its length; its members are not looked at
             return [_convert(v, shape.member, True, depth + 1) for v in value]
         if isinstance(value, dict):
             raise _type_error("Start of structure or map found where not expected")
@@ -196,6 +203,8 @@ def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> A
             assert shape.member is not None
             if len(value) > 1024:
                 _bound_map(shape.name, value)
+            if shape.max is not None and len(value) > _ABSURD * shape.max:
+                return value  # as a list above
             return {k: _convert(v, shape.member, True, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             inner = ("java.lang.String" if shape.member is not None and shape.member.kind == "string"
@@ -314,7 +323,12 @@ def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], 
         if shape.min is not None and _length(value) < shape.min:
             _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
         if shape.max is not None and _length(value) > shape.max:
-            _fail(out, value, path, f"Member must have length less than or equal to {shape.max}")
+            absurd = len(value) > _ABSURD * shape.max
+            shown = (value[:_ABSURD * shape.max] if isinstance(value, list)
+                     else dict(list(value.items())[:_ABSURD * shape.max])) if absurd else value
+            _fail(out, shown, path, f"Member must have length less than or equal to {shape.max}")
+            if absurd:
+                return
         member = shape.member
         assert member is not None
         # Attribute values are checked by wireapi.values: no need to visit them (an item's every attribute).
