@@ -24,6 +24,9 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # DynamoDB's request limit, compressed or not
 COMPRESS_MIN_BYTES = 4096  # DynamoDB compresses responses from 4 KB on
 _CODINGS = ("gzip", "deflate")
 _CHUNK = 256 * 1024  # compressed input fed to zlib per step
+# "amz-1.0" is the AWS JSON protocol's own marker, sent by clients that write the
+# protocol by hand (Coral reads it as no coding at all).
+_IDENTITY = frozenset({b"identity", b"amz-1.0", b"amz-1.1"})
 
 
 def decode_body(body: bytes, content_encoding: bytes) -> bytes:
@@ -31,7 +34,7 @@ def decode_body(body: bytes, content_encoding: bytes) -> bytes:
     right to left). RequestTooLarge past 16 MB inflated; UndecodableBody for an
     unknown coding or bytes that are not what the header says."""
     codings = [c.strip().lower() for c in content_encoding.split(b",")]
-    codings = [c for c in codings if c and c != b"identity"]
+    codings = [c for c in codings if c and c not in _IDENTITY]
     for coding in reversed(codings):
         if coding in (b"gzip", b"x-gzip"):
             body = _inflate(body, 16 + zlib.MAX_WBITS, members=True)
