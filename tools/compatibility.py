@@ -222,7 +222,7 @@ PROTOCOL_AND_LIMITS = [
     "| what | behaviour |",
     "|---|---|",
     "| Request body | 16 MB, compressed or not: `RequestEntityTooLarge` (413). |",
-    "| `Content-Encoding` | `gzip` (concatenated members too), `deflate`, `identity`. Decompressed as it is read,"
+    "| `Content-Encoding` | `gzip` (concatenated members too), `deflate`, `identity` (and `amz-1.0`, the JSON protocol's marker). Decompressed as it is read,"
     " at most 16 MB (a gzip bomb is refused with 413 after 16 MB of output; DynamoDB itself accepts far more)."
     " An unknown coding, or a body that does not decompress (truncated, not compressed, trailing bytes), is"
     " answered HTTP 500 `InternalServerError` as DynamoDB does, and nothing is done. The SigV4 payload hash is"
