@@ -44,6 +44,13 @@ class PostgresTransaction(Transaction):
     def __init__(self, conn: psycopg.AsyncConnection) -> None:
         self._conn = conn
         self._checked: set[int] = set()  # tables whose version this transaction holds
+        # Index entry writes wait for the transaction's end and go out in one statement: nothing
+        # in a transaction reads ddb_index_entry, and an item's entries are its own (the item
+        # key is part of the entry key, the item row is locked), so only their order among
+        # themselves matters, kept by flushing whenever an entry key comes round again.
+        self._entry_deletes: list[tuple[int, bytes, bytes, bytes, bytes]] = []
+        self._entry_puts: list[tuple[int, bytes, bytes, bytes, bytes, bytes, int]] = []
+        self._entry_keys: set[tuple[int, bytes, bytes, bytes, bytes]] = set()
 
     async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
         if version is None or table_id in self._checked:
@@ -73,11 +80,38 @@ class PostgresTransaction(Transaction):
 
     async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                               pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        await self._conn.execute(sql.UPSERT_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk, body, size))
+        key = (index_id, index_hash, index_range, pk, sk)
+        if key in self._entry_keys:
+            await self.flush_index_entries()
+        self._entry_keys.add(key)
+        self._entry_puts.append((*key, body, size))
 
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None:
-        await self._conn.execute(sql.DELETE_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk))
+        key = (index_id, index_hash, index_range, pk, sk)
+        if key in self._entry_keys:
+            await self.flush_index_entries()
+        self._entry_keys.add(key)
+        self._entry_deletes.append(key)
+
+    async def flush_index_entries(self) -> None:
+        """The pending entry deletes and upserts: one statement (a lone one: its own)."""
+        deletes, puts = self._entry_deletes, self._entry_puts
+        if not deletes and not puts:
+            return
+        self._entry_deletes, self._entry_puts, self._entry_keys = [], [], set()
+        if len(deletes) + len(puts) == 1:
+            if deletes:
+                await self._conn.execute(sql.DELETE_INDEX_ENTRY, deletes[0])
+            else:
+                await self._conn.execute(sql.UPSERT_INDEX_ENTRY, puts[0])
+        elif deletes and puts:
+            await self._conn.execute(_WRITE_INDEX_ENTRIES_MANY,
+                                     (*map(list, zip(*deletes)), *map(list, zip(*puts))))
+        elif deletes:
+            await self._conn.execute(_DELETE_INDEX_ENTRIES_MANY, tuple(map(list, zip(*deletes))))
+        else:
+            await self._conn.execute(_UPSERT_INDEX_ENTRIES_MANY, tuple(map(list, zip(*puts))))
 
     async def insert_token(self, token: str, request_hash: bytes, response: bytes, created_at: float,
                            expired_before: float) -> None:
@@ -384,6 +418,7 @@ class PostgresBackend(StorageBackend):
         async with self._pool.connection() as conn, conn.transaction():
             txn = PostgresTransaction(conn)
             yield txn
+            await txn.flush_index_entries()
             await _flush_history(conn, txn)
 
     @asynccontextmanager
@@ -838,6 +873,11 @@ _CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
 
 def _maybe_bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
+
+
+_DELETE_INDEX_ENTRIES_MANY = binary_arrays(sql.DELETE_INDEX_ENTRIES_MANY)
+_UPSERT_INDEX_ENTRIES_MANY = binary_arrays(sql.UPSERT_INDEX_ENTRIES_MANY)
+_WRITE_INDEX_ENTRIES_MANY = binary_arrays(sql.WRITE_INDEX_ENTRIES_MANY)
 
 
 async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> None:
