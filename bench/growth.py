@@ -250,10 +250,12 @@ def explain_index_statements(database_url: str, table: str) -> dict:
         "UPDATE_ITEM": (server_sql.UPDATE_ITEM, "bytea, int, bigint, bytea, bytea"),
         "DELETE_INDEX_ENTRY": (server_sql.DELETE_INDEX_ENTRY, "bigint, bytea, bytea, bytea, bytea"),
         "UPSERT_INDEX_ENTRY": (server_sql.UPSERT_INDEX_ENTRY, "bigint, bytea, bytea, bytea, bytea, bytea, int"),
-        **({"WRITE_INDEX_ENTRIES_MANY (a transaction's entry deletes and upserts)": (
-            server_sql.WRITE_INDEX_ENTRIES_MANY, "bigint[], bytea[], bytea[], bytea[], bytea[], "
+        **({"write_many (a transaction's deferred item and entry writes)": (
+            server_sql.write_many(tuple(server_sql.WRITE_PARTS)),
+            "bigint[], bytea[], bytea[], bytea[], int[], bigint[], bytea[], bytea[], "
+            "bigint[], bytea[], bytea[], bytea[], bytea[], "
             "bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], int[]")}
-           if hasattr(server_sql, "WRITE_INDEX_ENTRIES_MANY") else {}),
+           if hasattr(server_sql, "write_many") else {}),
         "query_index (Query on a GSI)": (server_sql.query_index((False, False, False, False), True, False),
                                          "bigint, bytea, bigint"),
     }
