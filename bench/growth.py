@@ -13,6 +13,7 @@ check_rows_against_api() proves the format on one item of each table.
 """
 from __future__ import annotations
 
+import os
 import time
 import zlib
 
@@ -275,3 +276,38 @@ def explain_index_statements(database_url: str, table: str) -> dict:
             out[label] = {"plan": plan, "seq_scan": any("Seq Scan" in ln for ln in plan)}
         out["_ids"] = {"table_id": table_id, "index_id": index_id}
     return out
+
+
+class CpuSampler:
+    """CPU time of the server's workers and of the PostgreSQL backends serving its database
+    (from /proc), so that a run's cost per request can be read on a machine other work loads:
+    req/s and latency stretch with the load, CPU per request hardly does."""
+
+    def __init__(self, srv, database_url: str) -> None:
+        self.srv, self.database_url = srv, database_url
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            backends = [r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        return self.srv.worker_pids(), backends
+
+    def _cpu(self, pid: int) -> float:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        workers, backends = self._pids()
+        return {"worker": {p: self._cpu(p) for p in workers}, "pg": {p: self._cpu(p) for p in backends}}
+
+    def per_request(self, before: dict, requests: int) -> dict:
+        after = self.snapshot()
+        out = {}
+        for kind in ("worker", "pg"):
+            spent = sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+            out[f"{kind}_cpu_us"] = round(spent / max(requests, 1) * 1e6, 1)
+        return out

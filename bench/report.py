@@ -103,6 +103,14 @@ def targets(results: dict) -> list[dict]:
                     out.append({"target": f"{op} on {big_items:,} items within 10% of {small_items:,} (c={c})",
                                 "value": f"median {b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
                                 "verdict": _verdict(b >= 0.9 * s)})
+                    cpus = {t: [r["worker_cpu_us"] + r["pg_cpu_us"] for r in sel if r["table"] == t
+                                and "worker_cpu_us" in r] for t in ("small", "big")}
+                    if cpus["small"] and cpus["big"]:
+                        cs, cb = statistics.median(cpus["small"]), statistics.median(cpus["big"])
+                        out.append({"target": f"{op} on {big_items:,} items: CPU per request (server + PostgreSQL) "
+                                              f"within 10% of {small_items:,} (c={c})",
+                                    "value": f"median {cb:.0f} vs {cs:.0f} µs ({(cb / cs - 1) * 100:+.1f}%)",
+                                    "verdict": _verdict(cb <= 1.1 * cs)})
                     p99 = statistics.median([r["p99_ms"] for r in sel if r["table"] == "big"])
                     out.append({"target": f"{op} on {big_items:,} items: p99 <= 20 ms (c={c})",
                                 "value": f"median p99 {p99} ms (small: "
@@ -193,12 +201,15 @@ def markdown(results: dict) -> str:
         for c in g.get("checks", []):
             lines.append(f"- `{c['table']}`: item {c['item']:,} deleted and put back through the API: the API "
                          f"removed the {c['entries']} generated index entries and wrote byte-identical rows")
-        lines += ["", "| operation | table | items | conns | round | req/s | p50 ms | p99 ms | errors | load |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        lines += ["", "CPU µs/req: the server's processes and the PostgreSQL backends of its database, from /proc "
+                  "(steadier than req/s when other work loads the machine).", "",
+                  "| operation | table | items | conns | round | req/s | p50 ms | p99 ms | errors | CPU µs/req server "
+                  "| CPU µs/req PostgreSQL | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in g.get("runs", []):
             lines.append(f"| {r.get('op', 'GetItem')} | {r['table']} | {r['items']:,} | {r['connections']} | "
                          f"{r['round']} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | "
-                         f"{r.get('loadavg_1m', '')} |")
+                         f"{r.get('worker_cpu_us', '-')} | {r.get('pg_cpu_us', '-')} | {r.get('loadavg_1m', '')} |")
         lines.append("")
         plans = {k: v for k, v in (g.get("explain") or {}).items() if k != "_ids"}
         if plans:

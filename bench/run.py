@@ -345,6 +345,7 @@ def run_growth(args, tools, tmp: Path) -> dict:
         for label, e in result["explain"].items():
             if label != "_ids":
                 log(f"growth: EXPLAIN {label}: {' / '.join(ln.strip() for ln in e['plan'])}")
+        cpu = growth.CpuSampler(srv, srv.info["database_url"])
         # alternate small/big per round, per operation and connection count: the machine is noisy
         for n, op in enumerate(args.growth_ops):
             for conns in args.connections:
@@ -353,12 +354,15 @@ def run_growth(args, tools, tmp: Path) -> dict:
                         if args.warmup and rnd == 0:
                             run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=77 + n, table=table,
                                    duration=args.warmup)
+                        before = cpu.snapshot()
                         res = run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=n * 1000 + rnd * 10 + conns,
                                      table=table)
+                        res.update(cpu.per_request(before, res.get("requests", 0)))
                         res.update(op=op, table=table, items=ds.count, connections=conns, round=rnd + 1)
                         result["runs"].append(res)
                         log(f"growth: {op} {table} ({ds.count} items) c={conns} round {rnd + 1}: {res['rps']} "
                             f"req/s p50 {res['p50_ms']} p99 {res['p99_ms']} errors {res['errors']} "
+                            f"CPU/req server {res['worker_cpu_us']} us + PostgreSQL {res['pg_cpu_us']} us "
                             f"load {res['loadavg_1m']}")
         result["memory"] = srv.memory()
     finally:
