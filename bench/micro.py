@@ -53,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                     "throttled here) rather than PAY_PER_REQUEST, to measure capacity enforcement's cost")
     ap.add_argument("--pitr", action="store_true", help="enable point-in-time recovery on the table (its writes "
                     "then keep item history)")
+    ap.add_argument("--gsi", action="store_true", help="the growth run's table with three GSIs and items "
+                    "(bench/growth.py); adds the operations Query:gsi1..3 and UpdateItem:gsi (moves all three)")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile each operation's last run and print the top functions by self time")
     return ap.parse_args(argv)
@@ -167,20 +169,37 @@ async def main_async(args, key: dict) -> dict:
     count_waits()
 
     driver = Driver(application, key)
-    status, out = await driver.call(*driver.build("CreateTable", {
+    create = {
         "TableName": workload.TABLE,
         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
                                  {"AttributeName": "sk", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         **({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 40000,
                                                                     "WriteCapacityUnits": 40000}}
-           if args.provisioned else {"BillingMode": "PAY_PER_REQUEST"})}))
+           if args.provisioned else {"BillingMode": "PAY_PER_REQUEST"})}
+    if args.gsi:
+        import growth
+
+        class Recorder:  # growth.create_gsi_table's request, sent in process
+            def create_table(self, **kwargs):
+                create.update(kwargs)
+
+            def describe_table(self, **kwargs):
+                return {"Table": {"TableStatus": "ACTIVE"}}
+
+        growth.create_gsi_table(Recorder(), workload.TABLE)
+    status, out = await driver.call(*driver.build("CreateTable", create))
     assert status == 200, out
     if args.pitr:
         status, out = await driver.call(*driver.build("UpdateContinuousBackups", {
             "TableName": workload.TABLE, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}))
         assert status == 200, out
-    ds = workload.DataSet(args.items, args.partitions)
+    ds = growth.GsiDataSet(args.items, args.partitions) if args.gsi else workload.DataSet(args.items, args.partitions)
+    own = getattr(ds, "request_body", None)
+
+    def body_of(op: str, rng, seq: int) -> dict:
+        made = own(op, rng, seq, workload.TABLE) if own else None
+        return made if made is not None else workload.request_body(op, ds, rng, seq)
     load = [driver.build("BatchWriteItem", {"RequestItems": {workload.TABLE: [
         {"PutRequest": {"Item": ds.item(i)}} for i in range(start, min(start + 25, ds.count))]}})
         for start in range(0, ds.count, 25)]
@@ -197,7 +216,7 @@ async def main_async(args, key: dict) -> dict:
         for conc in (int(c) for c in args.concurrency.split(",")):
             best = None
             for _ in range(args.rounds):
-                pool = [driver.build(op, workload.request_body(op, ds, rng, seq)) for seq in range(args.requests)]
+                pool = [driver.build(op.split(":")[0], body_of(op, rng, seq)) for seq in range(args.requests)]
                 await run_pool(driver, pool[:50], conc)  # warm: statements prepared, caches filled
                 res = await run_pool(driver, pool[50:], conc)
                 if best is None or res["cpu_us"] < best["cpu_us"]:
@@ -207,7 +226,7 @@ async def main_async(args, key: dict) -> dict:
                 import cProfile
                 import io
                 import pstats
-                pool = [driver.build(op, workload.request_body(op, ds, rng, seq)) for seq in range(args.requests)]
+                pool = [driver.build(op.split(":")[0], body_of(op, rng, seq)) for seq in range(args.requests)]
                 prof = cProfile.Profile()
                 prof.enable()
                 await run_pool(driver, pool, conc)
