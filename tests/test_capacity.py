@@ -223,3 +223,18 @@ def test_partiql_statements_are_throttled_too(ddb, provisioned):
     assert caught.value.response["CancellationReasons"][0]["Code"] == "ProvisionedThroughputExceeded"
     for pk in ("p1", "p2", "p3"):
         assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True)
+
+
+def test_a_write_consumes_the_larger_of_the_old_and_new_item(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item=_item("u", 3))
+
+    def units(**kwargs) -> float:
+        got = ddb.update_item(TableName=hash_table, Key={"pk": {"S": "u"}}, ReturnConsumedCapacity="TOTAL", **kwargs)
+        return got["ConsumedCapacity"]["CapacityUnits"]
+
+    assert units(UpdateExpression="REMOVE v") == 3.0  # 3 KB before, a few bytes after
+    assert units(UpdateExpression="SET w = :w", ExpressionAttributeValues={":w": {"S": "x" * 1500}}) == 2.0
+    got = ddb.delete_item(TableName=hash_table, Key={"pk": {"S": "u"}}, ReturnConsumedCapacity="TOTAL")
+    assert got["ConsumedCapacity"]["CapacityUnits"] == 2.0
+    got = ddb.delete_item(TableName=hash_table, Key={"pk": {"S": "u"}}, ReturnConsumedCapacity="TOTAL")
+    assert got["ConsumedCapacity"]["CapacityUnits"] == 1.0  # absent: the minimum

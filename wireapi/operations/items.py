@@ -65,6 +65,10 @@ class WriteOutcome:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     detail: Any = None  # whatever the decision function wants to hand back
+    # For the consumed capacity, without sizing the items again: the length of the old
+    # item's stored body (its size never exceeds it) and the new item's size; -1: unknown.
+    old_bytes: int = -1
+    new_size: int = -1
 
 
 # Given the current item (None: absent), check conditions and return the new item
@@ -103,22 +107,25 @@ async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, dec
         size = values.item_size(new) if new is not None else 0
         if await backend.compare_and_set(table.id, pk, sk, None if raw is None else bytes(raw), body, size,
                                          table.version):
-            return WriteOutcome(old, new, detail)
+            return WriteOutcome(old, new, detail, len(raw) if raw is not None else 0, size)
     for _ in range(_WRITE_RETRIES):
         try:
             async with backend.transaction() as txn:
                 raw = await txn.get_item(table.id, pk, sk, table.version)
                 old = orjson.loads(raw) if raw is not None else None
                 new, detail = decide(old)
+                old_bytes = len(raw) if raw is not None else 0
                 if new is old:
-                    return WriteOutcome(old, new, detail)  # a condition check: nothing to write
+                    return WriteOutcome(old, new, detail, old_bytes)  # a condition check: nothing to write
+                size = 0
                 if new is not None:
                     body = orjson.dumps(new)
-                    await txn.put_item(table.id, pk, sk, body, values.item_size(new), old is not None)
+                    size = values.item_size(new)
+                    await txn.put_item(table.id, pk, sk, body, size, old is not None)
                 elif old is not None:
                     await txn.delete_item(table.id, pk, sk)
                 await changes.apply_change(txn, table, pk, sk, old, new)
-            return WriteOutcome(old, new, detail)
+            return WriteOutcome(old, new, detail, old_bytes, size)
         except WriteConflict:
             continue  # another writer inserted the row first: read it and decide again
     raise errors.TransactionConflict("Transaction is ongoing for the item")
@@ -157,12 +164,13 @@ async def write_many(req: Request, writes: list[PreparedWrite],
                     except errors.DynamoDBError as exc:
                         failures[i] = (exc, old)
                         continue
-                    outcomes[i] = WriteOutcome(old, new, detail)
+                    outcome = outcomes[i] = WriteOutcome(old, new, detail, len(raw) if raw is not None else 0)
                     if new is old or any(failures):
                         continue  # a condition check, or the whole transaction is failing anyway
                     if new is not None:
+                        outcome.new_size = values.item_size(new)
                         await txn.put_item(write.table.id, write.pk, write.sk, orjson.dumps(new),
-                                           values.item_size(new), old is not None)
+                                           outcome.new_size, old is not None)
                     elif old is not None:
                         await txn.delete_item(write.table.id, write.pk, write.sk)
                     await changes.apply_change(txn, write.table, write.pk, write.sk, old, new)
@@ -324,8 +332,13 @@ def written_units(write: PreparedWrite, outcome: WriteOutcome, transactional: bo
     old, new = outcome.old, outcome.new
     if old is None and new is not None and new is write.blind_item:
         return capacity.write_units(write.blind_size, transactional)  # its size is known already
-    size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
-    return capacity.write_units(size, transactional)
+    new_size = outcome.new_size
+    if new_size < 0:
+        new_size = values.item_size(new) if new is not None and new is not old else 0
+    old_size = 0
+    if old is not None and not 0 <= outcome.old_bytes <= max(capacity.WRITE_UNIT_BYTES, new_size):
+        old_size = values.item_size(old)  # it may be the larger one
+    return capacity.write_units(max(new_size, old_size), transactional)
 
 
 async def run_write_limited(req: Request, write: PreparedWrite) -> tuple[WriteOutcome, float]:

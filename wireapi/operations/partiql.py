@@ -19,7 +19,7 @@ from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write_limited, run_write_redone,
-                    write_many, write_need, write_response)
+                    write_many, write_need, write_response, written_units)
 from .transact import admit_reads, admit_writes, check_token, save_token
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
@@ -33,12 +33,6 @@ def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
 def _parsed(entry: dict[str, Any]) -> tuple[ast.Statement, list[dict[str, Any]]]:
     stmt, count = parse(entry["Statement"])
     return stmt, _parameters(entry.get("Parameters"), count)
-
-
-def _item_units(outcome: WriteOutcome, transactional: bool = False) -> float:
-    size = max(values.item_size(outcome.new) if outcome.new else 0,
-               values.item_size(outcome.old) if outcome.old else 0)
-    return capacity.write_units(size, transactional)
 
 
 # --- ExecuteStatement -------------------------------------------------------------
@@ -128,7 +122,7 @@ async def batch_execute_statement(req: Request, data: dict[str, Any]) -> dict[st
                 limits = throttle.check_write(p.table, need)
                 p, outcome = await run_write_redone(
                     req, p, lambda: prepare_write(req, stmt, params, entry))  # noqa: B023 - awaited here
-                used = _item_units(outcome)
+                used = written_units(p, outcome)
                 throttle.charge_write(limits, p.table, used, need, outcome.old, outcome.new)
                 metrics.consumed(p.table.name, write_units=used)
                 units[p.table.name] = units.get(p.table.name, 0.0) + used
@@ -189,7 +183,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
         for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
-            used = _item_units(outcome, True)
+            used = written_units(write, outcome, True)
             throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new)
             metrics.consumed(write.table.name, write_units=used)
             units[write.table.name] = units.get(write.table.name, 0.0) + used
