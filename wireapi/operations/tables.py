@@ -279,7 +279,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             desc["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                           "LastUpdateToPayPerRequestDateTime": now}
             desc["ProvisionedThroughput"] = throughput_description(None)
-            changed = True
+        changed = True  # the mode the table already has is accepted, as in DynamoDB
     elif billing == "PROVISIONED" or throughput:
         if (billing == "PROVISIONED" or current_billing == "PAY_PER_REQUEST") and not throughput:
             raise errors.ValidationException(
