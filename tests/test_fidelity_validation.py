@@ -123,3 +123,121 @@ def test_scan_segment_zero_without_total_segments(ddb, hash_table):
     assert error(err) == ("ValidationException",
                           "The TotalSegments parameter is required but was not present in the request when "
                           "Segment parameter is present")
+
+
+# --- UpdateItem that only removes -----------------------------------------------------
+
+@pytest.mark.parametrize("kwargs", [
+    {"UpdateExpression": "REMOVE a, b"},
+    {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+    {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+])
+def test_update_that_only_removes_creates_no_item(ddb, hash_table, kwargs):
+    out = ddb.update_item(TableName=hash_table, Key={"pk": {"S": "gone"}}, ReturnValues="ALL_NEW", **kwargs)
+    assert "Attributes" not in out
+    assert "Item" not in ddb.get_item(TableName=hash_table, Key={"pk": {"S": "gone"}}, ConsistentRead=True)
+    # A condition sees no item, and an existing item is still updated.
+    condition = ({"Expected": {"pk": {"ComparisonOperator": "NOT_NULL"}}} if "AttributeUpdates" in kwargs
+                 else {"ConditionExpression": "attribute_exists(pk)"})
+    with pytest.raises(ClientError) as err:
+        ddb.update_item(TableName=hash_table, Key={"pk": {"S": "gone"}}, **condition, **kwargs)
+    assert error(err)[0] == "ConditionalCheckFailedException"
+    item = {"pk": {"S": "here"}, "a": {"S": "1"}, "s": {"SS": ["x", "y"]}}
+    ddb.put_item(TableName=hash_table, Item=item)
+    out = ddb.update_item(TableName=hash_table, Key={"pk": {"S": "here"}}, ReturnValues="ALL_NEW", **kwargs)
+    assert out["Attributes"] != item and out["Attributes"]["pk"] == {"S": "here"}
+
+
+def test_update_with_set_and_remove_creates_the_item(ddb, hash_table):
+    ddb.update_item(TableName=hash_table, Key={"pk": {"S": "new"}}, UpdateExpression="SET b = :b REMOVE a",
+                    ExpressionAttributeValues={":b": {"N": "1"}})
+    assert ddb.get_item(TableName=hash_table, Key={"pk": {"S": "new"}})["Item"] == {"pk": {"S": "new"},
+                                                                                   "b": {"N": "1"}}
+
+
+def test_update_without_actions_creates_the_key_only_item(ddb, hash_table):
+    ddb.update_item(TableName=hash_table, Key={"pk": {"S": "bare"}})
+    assert ddb.get_item(TableName=hash_table, Key={"pk": {"S": "bare"}})["Item"] == {"pk": {"S": "bare"}}
+
+
+# --- constants of the wrong type in conditions ------------------------------------------
+
+@pytest.mark.parametrize("expression, values, operator, kind", [
+    ("a < :v", {":v": {"L": [{"S": "x"}]}}, "<", "L"),
+    ("a >= :v", {":v": {"BOOL": True}}, ">=", "BOOL"),
+    ("a BETWEEN :v AND :w", {":v": {"M": {}}, ":w": {"M": {}}}, "BETWEEN", "M"),
+])
+def test_ordering_a_constant_of_the_wrong_type(ddb, hash_table, expression, values, operator, kind):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}, "a": {"S": "x"}})
+    message = ("Incorrect operand type for operator or function; "
+               f"operator or function: {operator}, operand type: {kind}")
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}}, ConditionExpression=expression,
+                     ExpressionAttributeValues=values)
+    assert error(err) == ("ValidationException", "Invalid ConditionExpression: " + message)
+    with pytest.raises(ClientError) as err:
+        ddb.scan(TableName=hash_table, FilterExpression=expression, ExpressionAttributeValues=values)
+    assert error(err) == ("ValidationException", "Invalid FilterExpression: " + message)
+
+
+def test_equality_takes_any_type(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}, "a": {"L": [{"S": "x"}]}})
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}}, ConditionExpression="a = :v",
+                 ExpressionAttributeValues={":v": {"L": [{"S": "x"}]}})
+
+
+@pytest.mark.parametrize("operator, values, kind", [
+    ("IN", [{"L": []}], "L"),
+    ("BEGINS_WITH", [{"N": "1"}], "N"),
+    ("BEGINS_WITH", [{"SS": ["a"]}], "SS"),
+    ("LT", [{"M": {}}], "M"),
+])
+def test_legacy_operators_refuse_constants_of_the_wrong_type(ddb, hash_table, operator, values, kind):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}, "a": {"S": "x"}})
+    message = ("One or more parameter values were invalid: "
+               f"ComparisonOperator {operator} is not valid for {kind} AttributeValue type")
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}},
+                     Expected={"a": {"ComparisonOperator": operator, "AttributeValueList": values}})
+    assert error(err) == ("ValidationException", message)
+    with pytest.raises(ClientError) as err:
+        ddb.scan(TableName=hash_table,
+                 ScanFilter={"a": {"ComparisonOperator": operator, "AttributeValueList": values}})
+    assert error(err) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize("value", [{"L": [{"S": "x"}]}, {"M": {"k": {"N": "1"}}}, {"BOOL": True}, {"NULL": True}])
+def test_legacy_filter_eq_and_ne_take_any_type(ddb, hash_table, value):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}, "a": value})
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "2"}, "a": {"S": "other"}})
+    out = ddb.scan(TableName=hash_table, ScanFilter={"a": {"ComparisonOperator": "EQ", "AttributeValueList": [value]}})
+    assert [i["pk"]["S"] for i in out["Items"]] == ["1"]
+    out = ddb.scan(TableName=hash_table, ScanFilter={"a": {"ComparisonOperator": "NE", "AttributeValueList": [value]}})
+    assert [i["pk"]["S"] for i in out["Items"]] == ["2"]
+
+
+def test_legacy_not_contains_on_a_missing_attribute_is_false(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}})
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "2"}, "a": {"S": "xyz"}})
+    out = ddb.scan(TableName=hash_table,
+                   ScanFilter={"a": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "q"}]}})
+    assert [i["pk"]["S"] for i in out["Items"]] == ["2"]
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}},
+                     Expected={"a": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "q"}]}})
+    assert error(err)[0] == "ConditionalCheckFailedException"
+
+
+def test_conditional_operator_without_expected_or_filter(ddb, hash_table):
+    message = "ConditionalOperator cannot be used without Filter or Expected"
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}}, ConditionalOperator="OR")
+    assert error(err) == ("ValidationException", message)
+    with pytest.raises(ClientError) as err:
+        ddb.scan(TableName=hash_table, ConditionalOperator="AND")
+    assert error(err) == ("ValidationException", message)
+    with pytest.raises(ClientError) as err:
+        ddb.query(TableName=hash_table, ConditionalOperator="AND",
+                  KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "1"}]}})
+    assert error(err) == ("ValidationException", message)
+    assert "Item" not in ddb.get_item(TableName=hash_table, Key={"pk": {"S": "1"}})

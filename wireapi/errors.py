@@ -386,6 +386,12 @@ def partiql_set_function(function: str, problem: str, at: str) -> ValidationExce
     return ValidationException(f"{text} at {at}")
 
 
+# --- legacy parameters (Expected, QueryFilter, ScanFilter) -------------------------
+
+# DynamoDB's text is unpublished: this is the one AWS's DAX client gives.
+CONDITIONAL_OPERATOR_ALONE = "ConditionalOperator cannot be used without Filter or Expected"
+
+
 # --- cancellation reasons ------------------------------------------------------
 
 # The short codes of CancellationReason and BatchStatementError.

@@ -34,6 +34,7 @@ def condition_for(data: dict[str, Any], attrs: expressions.ExpressionAttributes)
     """The parsed ConditionExpression or legacy Expected, or None."""
     if "ConditionExpression" in data:
         return expressions.parse_condition(data["ConditionExpression"], attrs, "ConditionExpression")
+    legacy.check_conditional_operator(data, "Expected")
     if data.get("Expected"):
         return legacy.condition_from_expected(data["Expected"], data.get("ConditionalOperator"))
     return None
@@ -251,11 +252,14 @@ async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
     pk, sk = key_from_key_param(schema, key)
     if plan is not None:
         expressions.check_key_not_updated(plan, schema.names)
+    removes_only = plan is not None and all(a.kind in ("REMOVE", "DELETE") for a in plan.actions)
 
-    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
         check_condition(condition, old, data)
         if plan is None:
             return (dict(old) if old is not None else dict(key)), ()
+        if old is None and removes_only:
+            return None, ()  # only removals, as DynamoDB: no item is created
         result = expressions.apply_update(plan, old, key)
         new = result.item
         indexes.check_index_keys(table.extra["indexes"], new)

@@ -100,6 +100,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     expressions.validate_expression_params(
         data, ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
         ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"))
+    legacy.check_conditional_operator(data, "QueryFilter")
     condition = (legacy.condition_from_filter(data["QueryFilter"], data.get("ConditionalOperator"))
                  if data.get("QueryFilter") else None)
     projection = (legacy.projection_from_attributes_to_get(data["AttributesToGet"])

@@ -44,6 +44,7 @@ async def scan(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
         data, ("ProjectionExpression", "FilterExpression"), ("AttributesToGet", "ScanFilter", "ConditionalOperator"))
     projection = (legacy.projection_from_attributes_to_get(data["AttributesToGet"])
                   if data.get("AttributesToGet") else None)
+    legacy.check_conditional_operator(data, "ScanFilter")
     condition = (legacy.condition_from_filter(data["ScanFilter"], data.get("ConditionalOperator"))
                  if data.get("ScanFilter") else None)
     start = rc.check_start_key_values(data.get("ExclusiveStartKey"))
