@@ -241,3 +241,43 @@ def test_conditional_operator_without_expected_or_filter(ddb, hash_table):
                   KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "1"}]}})
     assert error(err) == ("ValidationException", message)
     assert "Item" not in ddb.get_item(TableName=hash_table, Key={"pk": {"S": "1"}})
+
+
+# --- transactions: a bad key is a cancellation reason ---------------------------------------
+
+def _reasons(err):
+    assert error(err)[0] == "TransactionCanceledException"
+    return [(r["Code"], r.get("Message")) for r in err.value.response["CancellationReasons"]]
+
+
+def test_transact_write_reports_a_bad_key_at_its_position(ddb, hash_table, range_table):
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": hash_table, "Item": {"pk": {"S": "1"}}}},
+            {"Delete": {"TableName": range_table, "Key": {"pk": {"S": "1"}}}},
+            {"Put": {"TableName": range_table, "Item": {"pk": {"S": "1"}, "sk": {"S": "text"}}}},
+        ])
+    assert _reasons(err) == [
+        ("None", None),
+        ("ValidationError", "The provided key element does not match the schema"),
+        ("ValidationError", "One or more parameter values were invalid: Type mismatch for key sk expected: N "
+                            "actual: S"),
+    ]
+    assert "Item" not in ddb.get_item(TableName=hash_table, Key={"pk": {"S": "1"}})
+
+
+def test_transact_get_reports_a_bad_key_at_its_position(ddb, hash_table):
+    with pytest.raises(ClientError) as err:
+        ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": hash_table, "Key": {"pk": {"S": "1"}}}},
+            {"Get": {"TableName": hash_table, "Key": {"pk": {"N": "1"}}}},
+        ])
+    assert _reasons(err) == [("None", None),
+                             ("ValidationError", "The provided key element does not match the schema")]
+
+
+def test_transact_expression_errors_stay_request_errors(ddb, hash_table):
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": hash_table, "Key": {"pk": {"S": "1"}}, "UpdateExpression": "SET"}}])
+    assert error(err)[0] == "ValidationException"

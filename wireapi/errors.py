@@ -82,6 +82,14 @@ class ValidationException(DynamoDBError):
     type_name = _VALIDATE + "ValidationException"
 
 
+class InvalidKey(ValidationException):
+    """A key that does not fit the table's key schema (missing, mistyped, empty,
+    too long). A transaction reports it as the ValidationError cancellation
+    reason of its action ("There is a user error, such as an invalid data
+    format", DynamoDB's TransactionCanceledException documentation) rather than
+    as a ValidationException of the whole request."""
+
+
 # --- resources and conditions -----------------------------------------------
 
 class ResourceNotFound(DynamoDBError):
@@ -211,8 +219,8 @@ def table_in_use(name: str) -> ResourceInUse:
     return ResourceInUse(f"Table already exists: {name}")
 
 
-def key_schema_mismatch() -> ValidationException:
-    return ValidationException("The provided key element does not match the schema")
+def key_schema_mismatch() -> InvalidKey:
+    return InvalidKey("The provided key element does not match the schema")
 
 
 def validation_errors(errors: list[str]) -> ValidationException:

@@ -70,18 +70,26 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
     # Validate every action before touching anything.
     writes: list[PreparedWrite] = []
+    bad_keys: list[tuple[errors.DynamoDBError, None] | None] = []
     for entry in data["TransactItems"]:
         kind, action = _one_action(entry, _ACTIONS)
-        if kind == "Put":
-            write = await prepare_put(req, action)
-        elif kind == "Delete":
-            write = await prepare_delete(req, action)
-        elif kind == "Update":
-            write = await prepare_update(req, action)
-        else:
-            write = await prepare_condition_check(req, action)
+        try:
+            if kind == "Put":
+                write = await prepare_put(req, action)
+            elif kind == "Delete":
+                write = await prepare_delete(req, action)
+            elif kind == "Update":
+                write = await prepare_update(req, action)
+            else:
+                write = await prepare_condition_check(req, action)
+        except errors.InvalidKey as exc:
+            bad_keys.append((exc, None))
+            continue
+        bad_keys.append(None)
         write.return_values = "NONE"
         writes.append(write)
+    if any(bad_keys):
+        raise errors.transaction_canceled(bad_keys)
     _check_distinct(writes)
     total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
@@ -111,6 +119,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
 async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     plans = []
+    bad_keys: list[tuple[errors.DynamoDBError, None] | None] = []
     for entry in data["TransactItems"]:
         _, get = _one_action(entry, ("Get",))
         key = validate_key_values(get["Key"])
@@ -118,8 +127,15 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
         projection = projection_for(get, attrs)
         attrs.check_unused()
         table = await get_table(req, get["TableName"])
-        pk, sk = key_from_key_param(table.extra["schema"], key)
+        try:
+            pk, sk = key_from_key_param(table.extra["schema"], key)
+        except errors.InvalidKey as exc:
+            bad_keys.append((exc, None))
+            continue
+        bad_keys.append(None)
         plans.append((table, pk, sk, projection))
+    if any(bad_keys):
+        raise errors.transaction_canceled(bad_keys)
     _check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
 
     responses: list[dict[str, Any]] = []
