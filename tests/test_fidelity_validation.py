@@ -281,3 +281,31 @@ def test_transact_expression_errors_stay_request_errors(ddb, hash_table):
         ddb.transact_write_items(TransactItems=[
             {"Update": {"TableName": hash_table, "Key": {"pk": {"S": "1"}}, "UpdateExpression": "SET"}}])
     assert error(err)[0] == "ValidationException"
+
+
+# --- DescribeStream's ShardFilter ------------------------------------------------------------
+
+@pytest.mark.parametrize("shard_filter, members", [
+    ({"Type": "CHILD_SHARDS"}, ["shardFilter.shardId"]),
+    ({"ShardId": "shardId-00000000000000000000-00000000"}, ["shardFilter.type"]),
+    ({}, ["shardFilter.type", "shardFilter.shardId"]),
+])
+def test_shard_filter_needs_type_and_shard_id(ddb, server, key, table_name, shard_filter, members):
+    from .conftest import make_client
+
+    arn = ddb.create_table(
+        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]["LatestStreamArn"]
+    try:
+        streams = make_client(server, key, "dynamodbstreams")
+        with pytest.raises(ClientError) as err:
+            streams.describe_stream(StreamArn=arn, ShardFilter=shard_filter)
+        code, message = error(err)
+        assert code == "ValidationException"
+        count = len(members)
+        assert message == f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(
+            f"Value null at '{m}' failed to satisfy constraint: Member must not be null" for m in members)
+    finally:
+        ddb.delete_table(TableName=table_name)

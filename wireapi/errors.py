@@ -204,6 +204,12 @@ class TrimmedDataAccess(DynamoDBError):
     type_name = _DDB + "TrimmedDataAccessException"
 
 
+def shard_filter_incomplete(members: list[str]) -> ValidationException:
+    """DescribeStream's ShardFilter needs both Type and ShardId (a filter on child
+    shards of one shard). DynamoDB's text is unpublished: ours, in Coral's form."""
+    return coral_null(members)
+
+
 def stream_not_found(arn: str) -> ResourceNotFound:
     return ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
 
