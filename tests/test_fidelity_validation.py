@@ -309,3 +309,25 @@ def test_shard_filter_needs_type_and_shard_id(ddb, server, key, table_name, shar
             f"Value null at '{m}' failed to satisfy constraint: Member must not be null" for m in members)
     finally:
         ddb.delete_table(TableName=table_name)
+
+
+# --- SigV4 credential scope ---------------------------------------------------------------------
+
+def test_signature_for_another_region_is_refused(server, key):
+    from .conftest import CLIENT_CONFIG
+    import boto3
+
+    other = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="eu-west-1",
+                         aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
+                         verify=server.ca_bundle, config=CLIENT_CONFIG)
+    with pytest.raises(ClientError) as err:
+        other.list_tables()
+    assert error(err) == ("InvalidSignatureException", "Credential should be scoped to a valid region, not 'eu-west-1'.")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_signature_for_the_configured_region_is_accepted(ddb):
+    from . import testenv
+
+    assert ddb.meta.region_name == testenv.REGION
+    assert "TableNames" in ddb.list_tables()
