@@ -5,7 +5,7 @@ from typing import Any
 
 import orjson
 
-from .. import capacity, errors, expressions, values
+from .. import capacity, errors, expressions, item_collections, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WritesFailed, prepare_delete, prepare_put, projection_for,
@@ -122,6 +122,9 @@ async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]
                    values.item_size(outcome.old) if outcome.old else 0)
         units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size)
     out: dict[str, Any] = {"UnprocessedItems": {}}
+    metrics = await item_collections.per_table(req.runtime.backend, data, writes)
+    if metrics is not None:
+        out["ItemCollectionMetrics"] = metrics
     consumed = capacity.per_table(data, units)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed

@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import StaleSchema, TableRecord, Transaction, WriteConflict
 
-from .. import capacity, changes, errors, expressions, indexes, pitr, values
+from .. import capacity, changes, errors, expressions, indexes, item_collections, pitr, values
 from ..dispatch import STALE_RETRIES, Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
@@ -84,6 +84,7 @@ class PreparedWrite:
     # PutItem without condition, return values or indexes needs no read.
     blind_item: dict[str, Any] | None = None
     blind_size: int = 0  # its size, computed once when it was checked
+    writes: bool = True  # False: a transaction's ConditionCheck
 
 
 async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, decide: Decide) -> WriteOutcome:
@@ -337,19 +338,24 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
 
 # --- operations -----------------------------------------------------------------
 
+async def _respond(req: Request, data: dict[str, Any], write: PreparedWrite) -> dict[str, Any]:
+    out = write_response(data, write, await run_write(req, write))
+    if item_collections.wanted(data, write.table):
+        out["ItemCollectionMetrics"] = await item_collections.metrics(
+            req.runtime.backend, write.table, write.pk, write.key)
+    return out
+
+
 async def put_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_put(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_put(req, data))
 
 
 async def delete_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_delete(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_delete(req, data))
 
 
 async def update_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_update(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_update(req, data))
 
 
 async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:

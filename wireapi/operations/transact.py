@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import Transaction
 
-from .. import capacity, errors, expressions, values
+from .. import capacity, errors, expressions, item_collections, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, prepare_condition_check, prepare_delete,
@@ -87,6 +87,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
             continue
         bad_keys.append(None)
         write.return_values = "NONE"
+        write.writes = kind != "ConditionCheck"
         writes.append(write)
     if any(bad_keys):
         raise errors.transaction_canceled(bad_keys)
@@ -114,6 +115,10 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         await write_many(req, writes, remember)
     except WritesFailed as failed:
         raise errors.transaction_canceled(failed.failures) from None
+    # Measured after the commit (a replayed ClientRequestToken answers without them).
+    metrics = await item_collections.per_table(req.runtime.backend, data, [w for w in writes if w.writes])
+    if metrics is not None:
+        response["ItemCollectionMetrics"] = metrics
     return response
 
 

@@ -1,0 +1,59 @@
+"""Response fidelity of issue 13: ItemCollectionMetrics, DeleteTable's and
+TagResource's bodies, ConsumedCapacity's index entries, PartiQL paths."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+@pytest.fixture
+def lsi_table(ddb):
+    name = f"l-{uuid.uuid4().hex[:12]}"
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "l", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        LocalSecondaryIndexes=[{"IndexName": "by-l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                   {"AttributeName": "l", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "ALL"}}])
+    yield name
+    ddb.delete_table(TableName=name)
+
+
+def _metrics(pk: str) -> dict:
+    return {"ItemCollectionKey": {"pk": {"S": pk}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+
+
+def test_item_collection_metrics_of_single_writes(ddb, lsi_table, hash_table):
+    item = {"pk": {"S": "a"}, "sk": {"S": "1"}, "l": {"S": "x"}}
+    out = ddb.put_item(TableName=lsi_table, Item=item, ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == _metrics("a")
+    out = ddb.update_item(TableName=lsi_table, Key={"pk": {"S": "a"}, "sk": {"S": "1"}},
+                          UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}},
+                          ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == _metrics("a")
+    out = ddb.delete_item(TableName=lsi_table, Key={"pk": {"S": "a"}, "sk": {"S": "1"}},
+                          ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == _metrics("a")
+    # Not asked for, or a table without LSIs: none.
+    assert "ItemCollectionMetrics" not in ddb.put_item(TableName=lsi_table, Item=item)
+    assert "ItemCollectionMetrics" not in ddb.put_item(TableName=hash_table, Item={"pk": {"S": "a"}},
+                                                       ReturnItemCollectionMetrics="SIZE")
+
+
+def test_item_collection_metrics_of_batches_and_transactions(ddb, lsi_table, hash_table):
+    out = ddb.batch_write_item(RequestItems={
+        lsi_table: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"S": str(i)}}}} for i in range(3)]
+        + [{"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}}],
+        hash_table: [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]}, ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == {lsi_table: [_metrics("a"), _metrics("b")]}
+    out = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": lsi_table, "Item": {"pk": {"S": "c"}, "sk": {"S": "1"}}}},
+        {"ConditionCheck": {"TableName": lsi_table, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+        {"Delete": {"TableName": hash_table, "Key": {"pk": {"S": "a"}}}},
+    ], ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == {lsi_table: [_metrics("c")]}
