@@ -57,3 +57,22 @@ def test_item_collection_metrics_of_batches_and_transactions(ddb, lsi_table, has
         {"Delete": {"TableName": hash_table, "Key": {"pk": {"S": "a"}}}},
     ], ReturnItemCollectionMetrics="SIZE")
     assert out["ItemCollectionMetrics"] == {lsi_table: [_metrics("c")]}
+
+
+def test_delete_table_returns_the_reduced_description(ddb, table_name):
+    created = ddb.create_table(
+        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+    ddb.put_item(TableName=table_name, Item={"pk": {"S": "a"}})
+    deleted = ddb.delete_table(TableName=table_name)["TableDescription"]
+    assert set(deleted) == {"TableName", "TableStatus", "ProvisionedThroughput", "TableSizeBytes", "ItemCount",
+                            "TableArn", "TableId", "BillingModeSummary", "DeletionProtectionEnabled"}
+    assert deleted["TableStatus"] == "DELETING"
+    assert deleted["TableArn"] == created["TableArn"] and deleted["TableId"] == created["TableId"]
+    assert deleted["ItemCount"] == 1
+    assert deleted["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
