@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
 import pytest
 
 
@@ -76,3 +77,17 @@ def test_delete_table_returns_the_reduced_description(ddb, table_name):
     assert deleted["TableArn"] == created["TableArn"] and deleted["TableId"] == created["TableId"]
     assert deleted["ItemCount"] == 1
     assert deleted["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_tag_and_untag_resource_answer_with_an_empty_body(server, key, ddb, hash_table):
+    from .test_protocol import signed_post
+
+    arn = ddb.describe_table(TableName=hash_table)["Table"]["TableArn"]
+    resp = signed_post(server, key, "DynamoDB_20120810.TagResource",
+                       orjson.dumps({"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]}))
+    assert (resp.status_code, resp.content, resp.headers["Content-Length"]) == (200, b"", "0")
+    resp = signed_post(server, key, "DynamoDB_20120810.UntagResource",
+                       orjson.dumps({"ResourceArn": arn, "TagKeys": ["k"]}))
+    assert (resp.status_code, resp.content) == (200, b"")
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])  # boto3 reads it as success
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
