@@ -91,3 +91,73 @@ def test_tag_and_untag_resource_answer_with_an_empty_body(server, key, ddb, hash
     assert (resp.status_code, resp.content) == (200, b"")
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])  # boto3 reads it as success
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+@pytest.fixture
+def gsi_table(ddb):
+    name = f"g-{uuid.uuid4().hex[:12]}"
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "all-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "ALL"}},
+            {"IndexName": "keys-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    yield name
+    ddb.delete_table(TableName=name)
+
+
+def _indexes(cc):
+    return {name: v["CapacityUnits"] for name, v in cc.get("GlobalSecondaryIndexes", {}).items()}
+
+
+def test_write_capacity_counts_the_indexes_written(ddb, gsi_table):
+    def put(item):
+        return ddb.put_item(TableName=gsi_table, Item=item, ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+
+    cc = put({"pk": {"S": "a"}, "g": {"S": "x"}})
+    assert cc["Table"] == {"CapacityUnits": 1.0}
+    assert _indexes(cc) == {"all-g": 1.0, "keys-g": 1.0}
+    assert cc["CapacityUnits"] == 3.0
+    # A changed index key: the old entry removed and the new one written.
+    cc = put({"pk": {"S": "a"}, "g": {"S": "y"}})
+    assert _indexes(cc) == {"all-g": 2.0, "keys-g": 2.0}
+    # A non-key attribute: only the index that projects it.
+    cc = ddb.update_item(TableName=gsi_table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v",
+                         ExpressionAttributeValues={":v": {"N": "1"}}, ReturnConsumedCapacity="INDEXES")[
+        "ConsumedCapacity"]
+    assert _indexes(cc) == {"all-g": 1.0}
+    # An item outside the indexes costs them nothing; TOTAL has the sum alone.
+    cc = put({"pk": {"S": "b"}})
+    assert "GlobalSecondaryIndexes" not in cc and cc["CapacityUnits"] == 1.0
+    cc = ddb.delete_item(TableName=gsi_table, Key={"pk": {"S": "a"}}, ReturnConsumedCapacity="TOTAL")[
+        "ConsumedCapacity"]
+    assert cc == {"TableName": gsi_table, "CapacityUnits": 3.0}
+
+
+def test_batch_and_transaction_capacity_count_the_indexes(ddb, gsi_table):
+    out = ddb.batch_write_item(RequestItems={gsi_table: [
+        {"PutRequest": {"Item": {"pk": {"S": str(i)}, "g": {"S": "x"}}}} for i in range(2)]},
+        ReturnConsumedCapacity="INDEXES")
+    [cc] = out["ConsumedCapacity"]
+    assert cc["CapacityUnits"] == 6.0 and _indexes(cc) == {"all-g": 2.0, "keys-g": 2.0}
+    out = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": gsi_table, "Item": {"pk": {"S": "t"}, "g": {"S": "x"}}}}],
+        ReturnConsumedCapacity="INDEXES")
+    [cc] = out["ConsumedCapacity"]
+    assert cc["CapacityUnits"] == 6.0 and cc["WriteCapacityUnits"] == 6.0
+    assert cc["GlobalSecondaryIndexes"]["all-g"] == {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}
+
+
+def test_consistent_scan_costs_twice_an_eventually_consistent_one(ddb, hash_table):
+    for i in range(3):
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": str(i)}, "v": {"S": "x" * 5000}})
+    eventual = ddb.scan(TableName=hash_table, ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    consistent = ddb.scan(TableName=hash_table, ConsistentRead=True, ReturnConsumedCapacity="INDEXES")[
+        "ConsumedCapacity"]
+    # About 15 KB read: four 4 KB units, halved when eventually consistent.
+    assert eventual == {"TableName": hash_table, "CapacityUnits": 2.0, "Table": {"CapacityUnits": 2.0}}
+    assert consistent == {"TableName": hash_table, "CapacityUnits": 4.0, "Table": {"CapacityUnits": 4.0}}

@@ -20,14 +20,15 @@ _WRITE_RETRIES = 8
 
 # --- shared pieces ------------------------------------------------------------
 
-def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float) -> dict[str, Any] | None:
+def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float,
+                      index_units: list[tuple[Any, float]] | None = None) -> dict[str, Any] | None:
     mode = capacity.requested(data)
     if mode is None:
         return None
     out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": units}
     if mode == "INDEXES":
         out["Table"] = {"CapacityUnits": units}
-    return out
+    return capacity.with_indexes(out, mode, index_units or [])
 
 
 def condition_for(data: dict[str, Any], attrs: expressions.ExpressionAttributes) -> Any:
@@ -332,7 +333,9 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
                 out["Attributes"] = attributes
     if capacity.requested(data):  # sizes only when asked for
         size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
-        out["ConsumedCapacity"] = consumed_capacity(data, write.table, capacity.write_units(size))
+        out["ConsumedCapacity"] = consumed_capacity(
+            data, write.table, capacity.write_units(size),
+            indexes.write_costs(write.table.extra["indexes"], old, new) if write.blind_item is None else [])
     return out
 
 

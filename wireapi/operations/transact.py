@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import Transaction
 
-from .. import capacity, errors, expressions, item_collections, values
+from .. import capacity, errors, expressions, indexes, item_collections, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, prepare_condition_check, prepare_delete,
@@ -102,11 +102,14 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
+        index_units: dict[str, list[tuple[Any, float]]] = {}
         for write, outcome in zip(writes, outcomes):
             size = max(values.item_size(outcome.new) if outcome.new else 0,
                        values.item_size(outcome.old) if outcome.old else 0)
             units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size, True)
-        consumed = capacity.per_table(data, units, "WriteCapacityUnits")
+            index_units.setdefault(write.table.name, []).extend(
+                indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new, True))
+        consumed = capacity.per_table(data, units, "WriteCapacityUnits", index_units)
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
         await save_token(txn, token, request_hash, response)
