@@ -161,3 +161,15 @@ def test_consistent_scan_costs_twice_an_eventually_consistent_one(ddb, hash_tabl
     # About 15 KB read: four 4 KB units, halved when eventually consistent.
     assert eventual == {"TableName": hash_table, "CapacityUnits": 2.0, "Table": {"CapacityUnits": 2.0}}
     assert consistent == {"TableName": hash_table, "CapacityUnits": 4.0, "Table": {"CapacityUnits": 4.0}}
+
+
+def test_partiql_select_of_a_nested_path_names_the_last_step(ddb, hash_table):
+    from .test_partiql import run
+
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "a"}, "m": {"M": {"b": {"N": "1"}, "c": {"S": "x"}}},
+                                             "t": {"S": "top"}})
+    items = run(ddb, f'SELECT m.b, t FROM "{hash_table}" WHERE pk = \'a\'')["Items"]
+    assert items == [{"b": {"N": "1"}, "t": {"S": "top"}}]
+    out = ddb.batch_execute_statement(Statements=[
+        {"Statement": f'SELECT m.c FROM "{hash_table}" WHERE pk = \'a\''}])
+    assert out["Responses"][0]["Item"] == {"c": {"S": "x"}}
