@@ -121,8 +121,8 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     index = rc.resolve_index(table, data)
     schema = index.schema if index is not None else table.extra["schema"]
     names = rc.start_key_names(table, index)
-    rc.check_start_key_size(start, names, table_only=False)
-    rc.check_index_start_pieces(start, schema)
+    rc.check_start_key_size(start, names, table_only=index is None)
+    rc.check_index_start_pieces(start, schema, table_only=index is None)
     kq = key_condition.for_key_schema(schema)
     table_start = None
     if start is not None:
