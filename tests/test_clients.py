@@ -53,3 +53,8 @@ def run_node(server, key, script: str) -> str:
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_javascript_sdk_v3(server, key):
     assert "js smoke ok" in run_node(server, key, "smoke.mjs")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_javascript_sdk_v3_sees_dynamodb_fidelity(server, key):
+    assert "js fidelity ok" in run_node(server, key, "fidelity.mjs")
