@@ -331,3 +331,13 @@ def test_signature_for_the_configured_region_is_accepted(ddb):
 
     assert ddb.meta.region_name == testenv.REGION
     assert "TableNames" in ddb.list_tables()
+
+
+def test_conditional_operator_with_a_condition_expression_is_a_mix(ddb, hash_table):
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=hash_table, Item={"pk": {"S": "1"}}, ConditionExpression="attribute_not_exists(pk)",
+                     ConditionalOperator="AND")
+    assert error(err) == ("ValidationException",
+                          "Can not use both expression and non-expression parameters in the same request: "
+                          "Non-expression parameters: {ConditionalOperator} Expression parameters: "
+                          "{ConditionExpression}")

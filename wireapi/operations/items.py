@@ -194,7 +194,7 @@ def _attrs(data: dict[str, Any]) -> expressions.ExpressionAttributes:
 
 async def prepare_put(req: Request, data: dict[str, Any],
                       allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
-    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected", "ConditionalOperator"))
     item = values.validate_item(data["Item"])
     return_values = check_return_values(data, allowed_return)
     size = values.check_item_size(item)
@@ -218,7 +218,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
 
 async def prepare_delete(req: Request, data: dict[str, Any],
                          allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
-    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected", "ConditionalOperator"))
     key = validate_key_values(data["Key"])
     return_values = check_return_values(data, allowed_return)
     attrs = _attrs(data)
@@ -237,7 +237,7 @@ async def prepare_delete(req: Request, data: dict[str, Any],
 
 async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
     expressions.validate_expression_params(
-        data, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected"))
+        data, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected", "ConditionalOperator"))
     key = validate_key_values(data["Key"])
     attrs = _attrs(data)
     if "UpdateExpression" in data:
