@@ -17,6 +17,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from . import testenv
+
 THRESHOLD = 4096  # DynamoDB compresses responses from 4 KB on
 
 
@@ -26,7 +28,7 @@ def signed_post(server, key, operation: str, body: bytes, headers: dict | None =
     request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}",
         "Accept-Encoding": "identity", **(headers or {})})
-    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION).add_auth(request)
     prepared = request.prepare()
     return requests.post(prepared.url, data=body, headers=dict(prepared.headers), verify=server.ca_bundle,
                          timeout=60, stream=stream)
@@ -45,7 +47,7 @@ def stored(ddb, table: str, pk: str) -> dict | None:
 def compressing_client(server, key):
     """boto3 compressing every request body with gzip: botocore compresses only operations
     its model marks (none of DynamoDB's yet), so the model is marked here."""
-    client = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+    client = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=testenv.REGION,
                           aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                           verify=server.ca_bundle,
                           config=Config(request_min_compression_size_bytes=1, retries={"max_attempts": 1}))
@@ -141,7 +143,7 @@ def accepting_client(server, key):
     """boto3 asking for compressed responses and inflating them before parsing (botocore
     neither asks nor inflates). botocore's CRC32 check reads the raw body as received, so
     a call that succeeds proves x-amz-crc32 is that of the compressed bytes."""
-    client = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+    client = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=testenv.REGION,
                           aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                           verify=server.ca_bundle, config=Config(retries={"max_attempts": 1, "mode": "legacy"}))
     seen: list[dict] = []
