@@ -49,6 +49,7 @@ from django.conf import settings
 from storage.backends import TableRecord
 
 from . import errors
+from .indexes import write_costs
 
 log = logging.getLogger("extenddb.throttle")
 
@@ -307,16 +308,15 @@ def try_write(tl: TableLimits, need: float) -> Limit | None:
 
 
 def charge_write(tl: TableLimits | None, table: TableRecord, units: float, taken: float,
-                 old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-    """After a write: the table's units beyond those taken, and the units of each GSI
-    with a capacity of its own whose key the old or new item has."""
+                 old: dict[str, Any] | None, new: dict[str, Any] | None, transactional: bool = False) -> None:
+    """After a write: the table's units beyond those taken, and what the write cost each
+    GSI with a capacity of its own (by DynamoDB's rules: wireapi.indexes.write_costs)."""
     if tl is None:
         return
     if tl.write is not None:
         charge(tl.write, units - taken)
     if tl.gsi_write:
-        for spec in table.extra.get("indexes", ()):
+        for spec, spent in write_costs(table.extra.get("indexes", []), old, new, transactional):
             limit = tl.gsi_write.get(spec.name)
-            if limit is not None and any(item is not None and all(n in item for n in spec.schema.names)
-                                         for item in (old, new)):
-                charge(limit, units)
+            if limit is not None:
+                charge(limit, spent)

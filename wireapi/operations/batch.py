@@ -7,7 +7,7 @@ import orjson
 
 from extenddb_site import metrics
 
-from .. import capacity, errors, expressions, throttle
+from .. import capacity, errors, expressions, indexes, item_collections, throttle
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WritesFailed, prepare_delete, prepare_put, projection_for,
@@ -158,13 +158,20 @@ async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]
     except WritesFailed as failed:
         raise next(f[0] for f in failed.failures if f is not None) from None
     units: dict[str, float] = {}
+    index_units: dict[str, list[tuple[Any, float]]] = {}
     for (write, limits, need), outcome in zip(admitted, outcomes):
         used = written_units(write, outcome)
         throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new)
         metrics.consumed(write.table.name, write_units=used)
         units[write.table.name] = units.get(write.table.name, 0.0) + used
+        if capacity.requested(data):  # sizes of index entries only when asked for
+            index_units.setdefault(write.table.name, []).extend(
+                indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new))
     out: dict[str, Any] = {"UnprocessedItems": unprocessed}
-    consumed = capacity.per_table(data, units)
+    collections = await item_collections.per_table(req.runtime.backend, data, writes)
+    if collections is not None:
+        out["ItemCollectionMetrics"] = collections
+    consumed = capacity.per_table(data, units, index_units=index_units)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out

@@ -184,7 +184,7 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
         units: dict[str, float] = {}
         for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
             used = written_units(write, outcome, True)
-            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new)
+            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new, True)
             metrics.consumed(write.table.name, write_units=used)
             units[write.table.name] = units.get(write.table.name, 0.0) + used
         consumed = capacity.per_table(data, units, "WriteCapacityUnits")
