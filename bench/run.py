@@ -342,6 +342,9 @@ def run_growth(args, tools, tmp: Path) -> dict:
                 client, srv.info["database_url"], table, ds, ds.count // 2 + 7)})
             log(f"growth: {table}: generated rows match the API's ({result['checks'][-1]})")
         result["explain"] = growth.explain_index_statements(srv.info["database_url"], "big")
+        result["buffers"] = {table: growth.buffers_per_statement(srv.info["database_url"], table, ds)
+                             for table, ds in (("small", small), ("big", big))}
+        log(f"growth: shared buffers per statement (EXPLAIN ANALYZE, mean of 20 items): {result['buffers']}")
         for label, e in result["explain"].items():
             if label != "_ids":
                 log(f"growth: EXPLAIN {label}: {' / '.join(ln.strip() for ln in e['plan'])}")
