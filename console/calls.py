@@ -109,7 +109,9 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
         table = data.get("TableName") if isinstance(data, dict) else None
         audit.record(caller.scope, rid, caller.principal, CONSOLE_KEY_ID, operation,
                      table if isinstance(table, str) else None, outcome, served_by)
-    return orjson.loads(result) if isinstance(result, bytes) else result
+    if isinstance(result, bytes):
+        return orjson.loads(result) if result else {}  # TagResource's empty body
+    return result
 
 
 def message_of(exc: DynamoDBError) -> str:

@@ -82,6 +82,55 @@ class ValidationException(DynamoDBError):
     type_name = _VALIDATE + "ValidationException"
 
 
+class InvalidKey(ValidationException):
+    """A key that does not fit the table's key schema (missing, mistyped, empty,
+    too long). A transaction reports it as the ValidationError cancellation
+    reason of its action ("There is a user error, such as an invalid data
+    format", DynamoDB's TransactionCanceledException documentation) rather than
+    as a ValidationException of the whole request."""
+
+
+# Size and depth limits, checked before the work they bound (docs: "Service,
+# account, and table quotas in Amazon DynamoDB").
+MAX_NESTING_LEVELS = 32  # of maps and lists in an attribute value, and of a document path
+NESTING_TOO_DEEP = ("Nesting Levels have exceeded supported limits: "
+                    "Attributes in the item have nested levels beyond supported limit")
+MAX_EXPRESSION_BYTES = 4096
+MAX_PLACEHOLDER_BYTES = 255  # of an ExpressionAttributeNames / ExpressionAttributeValues key
+MAX_SUBSTITUTION_BYTES = 2 * 1024 * 1024  # names and values of one request together
+MAX_ATTRIBUTE_NAME_BYTES = 65535
+# Ours (DynamoDB's text is unpublished): an attribute name over 64 KB.
+ATTRIBUTE_NAME_TOO_LONG = ("One or more parameter values were invalid: "
+                           "An attribute name is too long; it may be at most 65535 bytes")
+# Ours (DynamoDB's text is unpublished): all substitution variables over 2 MB.
+SUBSTITUTIONS_TOO_LARGE = ("ExpressionAttributeNames and ExpressionAttributeValues have exceeded the maximum "
+                           "allowed size of 2 MB")
+# Ours: parenthesis, NOT or function nesting no real expression reaches (DynamoDB's
+# operator limit of 300 refuses such text too, after parsing it).
+EXPRESSION_TOO_DEEP = "The expression is nested too deeply;"
+
+
+def expression_too_large(kind: str, size: int) -> ValidationException:
+    return invalid_expression(kind, f"Expression size has exceeded the maximum allowed size; expression size: {size}")
+
+
+def placeholder_too_long(param: str, size: int) -> ValidationException:
+    """Names as observed on DynamoDB Local; for values the size is not quoted (as others observed)."""
+    detail = "The expression attribute map contains a key that is too long;"
+    if param == "ExpressionAttributeNames":
+        detail += f" size of key: {size}"
+    return ValidationException(f"{param} contains invalid key: {detail}")
+
+
+def path_too_deep(kind: str, levels: int) -> ValidationException:
+    return invalid_expression(kind, f"The document path has too many nesting levels; nesting levels: {levels}")
+
+
+def invalid_expression(kind: str, detail: str) -> ValidationException:
+    """`kind` is e.g. 'ConditionExpression', 'UpdateExpression', 'ProjectionExpression'."""
+    return ValidationException(f"Invalid {kind}: {detail}")
+
+
 # --- resources and conditions -----------------------------------------------
 
 class ResourceNotFound(DynamoDBError):
@@ -142,6 +191,17 @@ class InternalServerError(DynamoDBError):
     default_message = "Internal server error"
 
 
+class UndecodableBody(DynamoDBError):
+    """A Content-Encoding other than gzip/deflate/identity, or a body that does not
+    decompress as its header says: DynamoDB answers HTTP 500 (measured by ScyllaDB's
+    Alternator tests against DynamoDB); the body of that answer is unpublished, so
+    this is InternalServerError's. Deliberate: nothing was done, nothing is logged
+    as a fault."""
+    type_name = _DDB + "InternalServerError"
+    status = 500
+    default_message = "Internal server error"
+
+
 class ServiceUnavailable(DynamoDBError):
     type_name = _CORAL + "ServiceUnavailableException"
     status = 503
@@ -196,6 +256,12 @@ class TrimmedDataAccess(DynamoDBError):
     type_name = _DDB + "TrimmedDataAccessException"
 
 
+def shard_filter_incomplete(members: list[str]) -> ValidationException:
+    """DescribeStream's ShardFilter needs both Type and ShardId (a filter on child
+    shards of one shard). DynamoDB's text is unpublished: ours, in Coral's form."""
+    return coral_null(members)
+
+
 def stream_not_found(arn: str) -> ResourceNotFound:
     return ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
 
@@ -211,8 +277,8 @@ def table_in_use(name: str) -> ResourceInUse:
     return ResourceInUse(f"Table already exists: {name}")
 
 
-def key_schema_mismatch() -> ValidationException:
-    return ValidationException("The provided key element does not match the schema")
+def key_schema_mismatch() -> InvalidKey:
+    return InvalidKey("The provided key element does not match the schema")
 
 
 def validation_errors(errors: list[str]) -> ValidationException:
@@ -220,11 +286,6 @@ def validation_errors(errors: list[str]) -> ValidationException:
     count = len(errors)
     noun = "error" if count == 1 else "errors"
     return ValidationException(f"{count} validation {noun} detected: " + "; ".join(errors))
-
-
-def invalid_expression(kind: str, detail: str) -> ValidationException:
-    """`kind` is e.g. 'ConditionExpression', 'UpdateExpression', 'ProjectionExpression'."""
-    return ValidationException(f"Invalid {kind}: {detail}")
 
 
 def serialization_error(msg: str) -> SerializationException:
@@ -384,6 +445,12 @@ def partiql_set_function(function: str, problem: str, at: str) -> ValidationExce
             "first": f"The first argument to {name} must equal the assignment value",
             "second": f"The second argument to {name} must be a value with type SET"}[problem]
     return ValidationException(f"{text} at {at}")
+
+
+# --- legacy parameters (Expected, QueryFilter, ScanFilter) -------------------------
+
+# DynamoDB's text is unpublished: this is the one AWS's DAX client gives.
+CONDITIONAL_OPERATOR_ALONE = "ConditionalOperator cannot be used without Filter or Expected"
 
 
 # --- cancellation reasons ------------------------------------------------------

@@ -40,6 +40,10 @@ DELETE_TABLE = "DELETE FROM ddb_table WHERE id = %s"
 LIST_TABLES = "SELECT name FROM ddb_table ORDER BY name LIMIT %s"
 LIST_TABLES_AFTER = "SELECT name FROM ddb_table WHERE name > %s ORDER BY name LIMIT %s"
 TABLE_STATS = "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_item WHERE table_id = %s"
+# An item collection: the items of one partition key and their entries in the LSIs.
+COLLECTION_ITEMS_SIZE = "SELECT COALESCE(SUM(size), 0) FROM ddb_item WHERE table_id = %s AND hash_key = %s"
+COLLECTION_ENTRIES_SIZE = ("SELECT COALESCE(SUM(size), 0) FROM ddb_index_entry "
+                           "WHERE index_id = %s AND index_hash = %s")
 
 INSERT_INDEX = "INSERT INTO ddb_index (table_id, name, kind, status) VALUES (%s, %s, %s, %s) RETURNING id"
 SET_INDEX_STATUS = "UPDATE ddb_index SET status = %s WHERE id = %s"
