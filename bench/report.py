@@ -214,9 +214,9 @@ def markdown(results: dict) -> str:
         buf = g.get("buffers")
         if buf:
             lines += ["### Pages touched per statement (EXPLAIN (ANALYZE, BUFFERS), mean over 20 random items)", "",
-                      "| statement | small | big |", "|---|---:|---:|"]
+                      "| statement | " + " | ".join(buf) + " |", "|---|" + "---:|" * len(buf)]
             for label in buf.get("small", {}):
-                lines.append(f"| {label} | {buf['small'][label]} | {buf.get('big', {}).get(label, '-')} |")
+                lines.append(f"| {label} | " + " | ".join(str(b.get(label, "-")) for b in buf.values()) + " |")
             lines.append("")
         plans = {k: v for k, v in (g.get("explain") or {}).items() if k != "_ids"}
         if plans:
