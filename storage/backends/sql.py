@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from functools import cache
+from typing import Literal
 
 from .base import KeyRange
 
@@ -105,7 +106,10 @@ DELETE_INDEX_ENTRY = (
 # transaction flushes first), so the parts, which all see one snapshot, cannot collide.
 _ITEM_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[]) AS k(t, h, r)"
 _ENTRY_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[]) AS k(i, h, r, p, s)"
-WRITE_PARTS = {  # name: (statement, number of array parameters)
+# The names write_many() takes: fixed keys of WRITE_PARTS, never text from a request.
+WritePart = Literal["item_updates", "item_deletes", "entry_deletes", "entry_puts"]
+
+WRITE_PARTS: dict[WritePart, tuple[str, int]] = {  # name: (statement, number of array parameters)
     "item_updates": ("UPDATE ddb_item it SET body = k.b, size = k.z FROM unnest(%s::bigint[], %s::bytea[], "
                      "%s::bytea[], %s::bytea[], %s::int[]) AS k(t, h, r, b, z) WHERE it.table_id = k.t "
                      "AND it.hash_key = k.h AND it.range_key = k.r", 5),
@@ -121,7 +125,7 @@ WRITE_PARTS = {  # name: (statement, number of array parameters)
 
 
 @cache
-def write_many(parts: tuple[str, ...]) -> str:
+def write_many(parts: tuple[WritePart, ...]) -> str:
     """One statement running the named WRITE_PARTS, in that order of parameters."""
     texts = [WRITE_PARTS[p][0] for p in parts]
     if len(texts) == 1:
