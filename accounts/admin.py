@@ -6,6 +6,8 @@ bumps the credential generation so all workers see it within moments.
 """
 from __future__ import annotations
 
+from datetime import timezone as dt_timezone
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -35,7 +37,7 @@ class _BumpsGeneration(admin.ModelAdmin):
 
 class AccessKeyInline(admin.TabularInline):
     model = AccessKey
-    fields = ("access_key_id", "status", "created_at", "last_used_at")
+    fields = ("access_key_id", "status", "expires_at", "created_at", "last_used_at")
     readonly_fields = ("access_key_id", "created_at", "last_used_at")
     extra = 0
     can_delete = False
@@ -61,19 +63,30 @@ class IamUserAdmin(_BumpsGeneration):
 
 @admin.register(AccessKey)
 class AccessKeyAdmin(_BumpsGeneration):
-    list_display = ("access_key_id", "user", "status", "created_at", "last_used_at")
+    list_display = ("access_key_id", "user", "status", "expires", "created_at", "last_used_at")
     list_filter = ("status",)
     search_fields = ("access_key_id", "user__name")
-    fields = ("access_key_id", "user", "status", "created_at", "last_used_at")  # no secret_ciphertext
+    # No secret_ciphertext. An expiry set here reaches every server (the generation bumps).
+    fields = ("access_key_id", "user", "status", "expires_at", "created_at", "last_used_at")
     readonly_fields = ("access_key_id", "user", "created_at", "last_used_at")
     actions = ["deactivate", "activate"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    @admin.display(description="expires (UTC)", ordering="expires_at")
+    def expires(self, key: AccessKey) -> str:
+        if key.expires_at is None:
+            return "never"
+        when = key.expires_at.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{when} (expired)" if key.expired else when
+
     def get_urls(self):
         rotate = self.admin_site.admin_view(lambda request, object_id: views.rotate_key_view(self, request, object_id))
-        return [path("<path:object_id>/rotate/", rotate, name="accounts_accesskey_rotate"), *super().get_urls()]
+        created = self.admin_site.admin_view(lambda request, show_id: views.created_key_view(self, request, show_id))
+        return [path("<path:object_id>/rotate/", rotate, name="accounts_accesskey_rotate"),
+                path("created/<str:show_id>/", created, name="accounts_accesskey_created"),
+                *super().get_urls()]
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str, verb: str) -> None:
         keys = list(queryset.exclude(status=status))
