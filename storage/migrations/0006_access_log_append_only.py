@@ -60,7 +60,7 @@ def _run(pg: list[str], sqlite: list[str]):
     def run(apps, schema_editor) -> None:
         vendor = schema_editor.connection.vendor
         for statement in pg if vendor == "postgresql" else sqlite if vendor == "sqlite" else []:
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, None)  # no parameters: a % in a body is literal
     return run
 
 
