@@ -35,7 +35,9 @@ def _confirm_page(model_admin: admin.ModelAdmin, request: HttpRequest, title: st
                "button": button, "back_url": back_url, "opts": opts, "once": new_form_token(request),
                "grace_choices": [(value, label) for value, label, _ in GRACE_CHOICES] if grace else None,
                "default_grace": DEFAULT_GRACE}
-    return _no_store(TemplateResponse(request, "admin/accounts/confirm_key.html", context))
+    # Cacheable (it holds no secret): a browser's Back then shows this copy, whose token is
+    # spent, so confirming it again creates nothing.
+    return TemplateResponse(request, "admin/accounts/confirm_key.html", context)
 
 
 def _spent_page(model_admin: admin.ModelAdmin, request: HttpRequest, back_url: str) -> HttpResponse:
