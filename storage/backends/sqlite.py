@@ -695,7 +695,8 @@ def _epoch(value: str | None) -> float | None:
     """A DateTimeField as Django stores it in SQLite (naive UTC text), as epoch seconds."""
     if value is None:
         return None
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp()
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _as_bytes(value: bytes | str | memoryview) -> bytes:
