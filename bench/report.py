@@ -91,15 +91,37 @@ def targets(results: dict) -> list[dict]:
                         "value": f"max {peak['max_worker_mb']} MB", "verdict": _verdict(peak["max_worker_mb"] <= 150)})
     g = results.get("growth")
     if g and g.get("runs"):
-        for c in sorted({r["connections"] for r in g["runs"]}):
-            small = [r["rps"] for r in g["runs"] if r["table"] == "small" and r["connections"] == c]
-            big = [r["rps"] for r in g["runs"] if r["table"] == "big" and r["connections"] == c]
-            if small and big:
-                s, b = statistics.median(small), statistics.median(big)
-                out.append({"target": f"GetItem on {g['runs'][1]['items']:,} items within 10% of "
-                                      f"{g['runs'][0]['items']:,} (c={c})",
-                            "value": f"median {b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
-                            "verdict": _verdict(b >= 0.9 * s)})
+        big_items = max(r["items"] for r in g["runs"])
+        small_items = min(r["items"] for r in g["runs"])
+        for op in g.get("ops") or ["GetItem"]:
+            for c in sorted({r["connections"] for r in g["runs"]}):
+                sel = [r for r in g["runs"] if r.get("op", "GetItem") == op and r["connections"] == c]
+                small = [r["rps"] for r in sel if r["table"] == "small"]
+                big = [r["rps"] for r in sel if r["table"] == "big"]
+                if small and big:
+                    s, b = statistics.median(small), statistics.median(big)
+                    out.append({"target": f"{op} on {big_items:,} items within 10% of {small_items:,} (c={c})",
+                                "value": f"median {b:.0f} vs {s:.0f} req/s ({(b / s - 1) * 100:+.1f}%)",
+                                "verdict": _verdict(b >= 0.9 * s)})
+                    cpus = {t: [r["worker_cpu_us"] + r["pg_cpu_us"] for r in sel if r["table"] == t
+                                and "worker_cpu_us" in r] for t in ("small", "big")}
+                    if cpus["small"] and cpus["big"]:
+                        cs, cb = statistics.median(cpus["small"]), statistics.median(cpus["big"])
+                        out.append({"target": f"{op} on {big_items:,} items: CPU per request (server + PostgreSQL) "
+                                              f"within 10% of {small_items:,} (c={c})",
+                                    "value": f"median {cb:.0f} vs {cs:.0f} µs ({(cb / cs - 1) * 100:+.1f}%)",
+                                    "verdict": _verdict(cb <= 1.1 * cs)})
+                    p99 = statistics.median([r["p99_ms"] for r in sel if r["table"] == "big"])
+                    out.append({"target": f"{op} on {big_items:,} items: p99 <= 20 ms (c={c})",
+                                "value": f"median p99 {p99} ms (small: "
+                                         f"{statistics.median([r['p99_ms'] for r in sel if r['table'] == 'small'])} ms)",
+                                "verdict": _verdict(p99 <= 20)})
+        plans = {k: v for k, v in (g.get("explain") or {}).items() if k != "_ids"}
+        if plans:
+            seq = [k for k, v in plans.items() if v["seq_scan"]]
+            out.append({"target": "index statements of UpdateItem/Query use an index (EXPLAIN, generic plans)",
+                        "value": "Seq Scan in: " + ", ".join(seq) if seq else f"no Seq Scan in {len(plans)} plans",
+                        "verdict": _verdict(not seq)})
     return out
 
 
@@ -170,16 +192,31 @@ def markdown(results: dict) -> str:
             lines += ["First error per run:", ""] + errs + failed + [""]
     g = results.get("growth")
     if g:
-        lines += ["## GetItem: big table vs small table (ExtendDB on PostgreSQL, HTTPS)", ""]
+        lines += ["## Big table vs small table, three GSIs (ExtendDB on PostgreSQL, HTTPS)", ""]
         for f in g.get("fills", []):
+            extra = (f", {f['index_entries']:,} index entries; ddb_index_entry now {f['ddb_index_entry_total_size']}"
+                     if "index_entries" in f else "")
             lines.append(f"- `{f['table']}`: {f['items']:,} items of {f['item_size']} bytes filled by SQL in "
-                         f"{f['seconds']} s (ddb_item now {f['ddb_item_total_size']})")
-        lines += ["", "| table | items | conns | round | req/s | p50 ms | p99 ms | errors |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                         f"{f['seconds']} s (ddb_item now {f['ddb_item_total_size']}{extra})")
+        for c in g.get("checks", []):
+            lines.append(f"- `{c['table']}`: item {c['item']:,} deleted and put back through the API: the API "
+                         f"removed the {c['entries']} generated index entries and wrote byte-identical rows")
+        lines += ["", "CPU µs/req: the server's processes and the PostgreSQL backends of its database, from /proc "
+                  "(steadier than req/s when other work loads the machine).", "",
+                  "| operation | table | items | conns | round | req/s | p50 ms | p99 ms | errors | CPU µs/req server "
+                  "| CPU µs/req PostgreSQL | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in g.get("runs", []):
-            lines.append(f"| {r['table']} | {r['items']:,} | {r['connections']} | {r['round']} | {r['rps']:.0f} | "
-                         f"{r['p50_ms']} | {r['p99_ms']} | {r['errors']} |")
+            lines.append(f"| {r.get('op', 'GetItem')} | {r['table']} | {r['items']:,} | {r['connections']} | "
+                         f"{r['round']} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | "
+                         f"{r.get('worker_cpu_us', '-')} | {r.get('pg_cpu_us', '-')} | {r.get('loadavg_1m', '')} |")
         lines.append("")
+        plans = {k: v for k, v in (g.get("explain") or {}).items() if k != "_ids"}
+        if plans:
+            lines += ["### Generic plans on the big table (`plan_cache_mode = force_generic_plan`)", ""]
+            for label, e in plans.items():
+                lines += [f"- {label}:", "", "  ```", *[f"  {ln}" for ln in e["plan"]], "  ```"]
+            lines.append("")
     prof = next((s.get("profile") for s in results.get("servers", []) if s.get("profile")), None)
     if prof:
         lines += ["## Profile (py-spy, one worker, GetItem)", "", prof.get("summary", ""), ""]

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/run.py                 # full matrix: 100k items, 10 s wrk runs, 16 and 64 connections
     .venv/bin/python bench/run.py --quick         # 10k items, 5 s runs
-    .venv/bin/python bench/run.py --growth        # GetItem on 1M items vs 10k items (PostgreSQL)
+    .venv/bin/python bench/run.py --growth        # 5M items with 3 GSIs vs 10k (PostgreSQL)
     .venv/bin/python bench/run.py --smoke         # CI: seconds; SQLite only (+ dynalite); exit 1 unless it ran cleanly
     .venv/bin/python bench/run.py --profile       # also py-spy a worker during a GetItem run on PostgreSQL
 
@@ -44,7 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="10k items, 5 s runs, smaller pools")
     mode.add_argument("--smoke", action="store_true", help="CI check: seconds, SQLite only (+dynalite)")
-    mode.add_argument("--growth", action="store_true", help="GetItem on ~1M items vs 10k items, PostgreSQL")
+    mode.add_argument("--growth", action="store_true",
+                      help="5M items with 3 GSIs vs 10k: GetItem, GSI Query, GSI-moving UpdateItem (PostgreSQL)")
     ap.add_argument("--items", type=int, help="items to load (default 100000)")
     ap.add_argument("--partitions", type=int, help="partition keys (default 1000)")
     ap.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
@@ -65,7 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--baseline", metavar="TREE",
                     help="another checkout (e.g. the commit before a change) served on PostgreSQL as "
                          "extenddb-pg-baseline, added to --servers")
-    ap.add_argument("--growth-items", type=int, default=1_000_000)
+    ap.add_argument("--growth-items", type=int, default=5_000_000)
+    ap.add_argument("--growth-ops", help="comma-separated, from GetItem,Query:gsi1,Query:gsi2,Query:gsi3,UpdateItem:gsi")
     ap.add_argument("--growth-small", type=int, default=10_000)
     ap.add_argument("--growth-rounds", type=int, default=3, help="alternating small/big rounds (median counts)")
     ap.add_argument("--out", default=str(BENCH / "results"), help="results directory")
@@ -92,6 +94,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.connections = [int(c) for c in str(args.connections).split(",")]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.ops = [o.strip() for o in (args.ops or ",".join(workload.OPERATIONS)).split(",")]
+    import growth
+    args.growth_ops = [o.strip() for o in (args.growth_ops or ",".join(growth.GSI_OPS)).split(",")]
+    for o in args.growth_ops:
+        if o not in growth.GSI_OPS:
+            ap.error(f"unknown growth operation {o}")
     if args.baseline and "extenddb-pg-baseline" not in args.servers:
         args.servers.insert(0, "extenddb-pg-baseline")
     if "extenddb-pg-baseline" in args.servers and not args.baseline:
@@ -315,30 +322,48 @@ def bench_interleaved(names: list[str], tools: dict, args, ds: workload.DataSet,
 
 
 def run_growth(args, tools, tmp: Path) -> dict:
+    """A small and a big table with three GSIs each, filled by SQL and checked against the API's
+    rows; the index statements' plans on the big one; then each operation alternately on the
+    small and the big table, `--growth-rounds` times per connection count (medians compared)."""
     import growth
-    small = workload.DataSet(args.growth_small, max(1, args.growth_small // 100))
-    big = workload.DataSet(args.growth_items, max(1, args.growth_items // 100))
+    small = growth.GsiDataSet(args.growth_small, max(1, args.growth_small // 100))
+    big = growth.GsiDataSet(args.growth_items, max(1, args.growth_items // 100))
     srv = servers.start_extenddb("postgres", args.workers)
-    result: dict = {"server": "extenddb-pg", "info": srv.info, "fills": [], "runs": []}
+    result: dict = {"server": "extenddb-pg", "info": srv.info, "fills": [], "checks": [], "runs": [],
+                    "ops": args.growth_ops}
     try:
+        client = workload.make_client(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv))
         for table, ds in (("small", small), ("big", big)):
-            workload.create_table(srv.endpoint, srv.access_key, srv.secret_key, verify_for(srv), table)
-            log(f"growth: filling {table} with {ds.count} items by SQL")
-            result["fills"].append(growth.fill(srv.info["database_url"], table, ds))
+            growth.create_gsi_table(client, table)
+            log(f"growth: filling {table} with {ds.count} items and their 3 GSIs' entries by SQL")
+            result["fills"].append(growth.fill_gsi(srv.info["database_url"], table, ds))
             log(f"growth: {result['fills'][-1]}")
-        # alternate small/big per round, per connection count: the machine is noisy
-        for conns in args.connections:
-            for rnd in range(args.growth_rounds):
-                for table, ds in (("small", small), ("big", big)):
-                    if args.warmup:
-                        run_op(srv, "GetItem", conns, ds, args, tmp, tools["wrk"], seed=77 + rnd, table=table,
-                               duration=args.warmup)
-                    res = run_op(srv, "GetItem", conns, ds, args, tmp, tools["wrk"], seed=rnd * 10 + conns,
-                                 table=table)
-                    res.update(table=table, items=ds.count, connections=conns, round=rnd + 1)
-                    result["runs"].append(res)
-                    log(f"growth: {table} ({ds.count} items) c={conns} round {rnd + 1}: {res['rps']} req/s "
-                        f"p50 {res['p50_ms']} p99 {res['p99_ms']} errors {res['errors']}")
+            result["checks"].append({"table": table, **growth.check_rows_against_api(
+                client, srv.info["database_url"], table, ds, ds.count // 2 + 7)})
+            log(f"growth: {table}: generated rows match the API's ({result['checks'][-1]})")
+        result["explain"] = growth.explain_index_statements(srv.info["database_url"], "big")
+        for label, e in result["explain"].items():
+            if label != "_ids":
+                log(f"growth: EXPLAIN {label}: {' / '.join(ln.strip() for ln in e['plan'])}")
+        cpu = growth.CpuSampler(srv, srv.info["database_url"])
+        # alternate small/big per round, per operation and connection count: the machine is noisy
+        for n, op in enumerate(args.growth_ops):
+            for conns in args.connections:
+                for rnd in range(args.growth_rounds):
+                    for table, ds in (("small", small), ("big", big)):
+                        if args.warmup and rnd == 0:
+                            run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=77 + n, table=table,
+                                   duration=args.warmup)
+                        before = cpu.snapshot()
+                        res = run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=n * 1000 + rnd * 10 + conns,
+                                     table=table)
+                        res.update(cpu.per_request(before, res.get("requests", 0)))
+                        res.update(op=op, table=table, items=ds.count, connections=conns, round=rnd + 1)
+                        result["runs"].append(res)
+                        log(f"growth: {op} {table} ({ds.count} items) c={conns} round {rnd + 1}: {res['rps']} "
+                            f"req/s p50 {res['p50_ms']} p99 {res['p99_ms']} errors {res['errors']} "
+                            f"CPU/req server {res['worker_cpu_us']} us + PostgreSQL {res['pg_cpu_us']} us "
+                            f"load {res['loadavg_1m']}")
         result["memory"] = srv.memory()
     finally:
         srv.stop()

@@ -225,10 +225,14 @@ def build_pool(path: Path, endpoint: str, key: str, secret: str, op: str, ds: Da
     (and append them to `raws` if given). Returns the first request (headers, body) for a probe."""
     rng = random.Random(seed)
     first = None
+    own = getattr(ds, "request_body", None)  # a data set with operations of its own (bench/growth.py)
+    target = op.split(":", 1)[0]  # "Query:g1" is a Query
     with open(path, "w") as f:
         f.write("return {\n")
         for seq in range(size):
-            headers, body = sign(endpoint, key, secret, op, orjson.dumps(request_body(op, ds, rng, seq, table)))
+            made = own(op, rng, seq, table) if own else None
+            made = made if made is not None else request_body(target, ds, rng, seq, table)
+            headers, body = sign(endpoint, key, secret, target, orjson.dumps(made))
             if first is None:
                 first = (headers, body)
             raw = raw_request(headers, body)

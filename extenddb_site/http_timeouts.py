@@ -11,6 +11,11 @@ disconnect and answers nothing (wireapi.app never acts on a partial body).
 
 Graceful shutdown drops idle keep-alive connections at once (see shutdown()).
 
+A request's head (request line and headers) may be at most MAX_HEAD_BYTES:
+httptools gathers a URL or header that arrives in pieces by concatenation
+(quadratic in its length) and holds it all in memory, so past the limit the
+connection is answered 431 and closed before the parser sees more.
+
 `manage.py serve` passes this class as uvicorn's `http` protocol; the
 timeouts come from settings in each worker.
 """
@@ -20,6 +25,11 @@ import asyncio
 from typing import Any
 
 from .http_writes import JoinedWritesHttpToolsProtocol
+
+# SigV4 headers with a session token are ~5 KB; AWS front ends allow tens of KB.
+MAX_HEAD_BYTES = 64 * 1024
+_HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
+                   b"connection: close\r\n\r\n")
 
 
 def _timeouts() -> tuple[float, float]:
@@ -34,6 +44,7 @@ class DeadlineHttpToolsProtocol(JoinedWritesHttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._header_timeout, self._body_timeout = _timeouts()
         self._deadline: asyncio.TimerHandle | None = None
+        self._head_bytes: int | None = 0  # bytes of the head being read; None once it is complete
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -57,18 +68,35 @@ class DeadlineHttpToolsProtocol(JoinedWritesHttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is None:
+            super().data_received(data)
+            return
+        # A chunk may hold a whole request (head and body): only a head still
+        # incomplete after it counts against the limit.
+        self._head_bytes += len(data)
+        super().data_received(data)
+        if self._head_bytes is not None and self._head_bytes > MAX_HEAD_BYTES:
+            self._head_bytes = None
+            self._disarm()
+            if not self.transport.is_closing():
+                self.transport.write(_HEAD_TOO_LARGE)
+                self.transport.close()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._deadline is None:
             self._arm(self._header_timeout)
 
     def on_headers_complete(self) -> None:
+        self._head_bytes = None
         super().on_headers_complete()
         self._arm(self._body_timeout)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
+        self._head_bytes = 0  # the next request's head
 
     def handle_websocket_upgrade(self) -> None:
         # The connection is the websocket protocol's from here on (the console's stream

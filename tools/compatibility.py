@@ -186,6 +186,7 @@ def render() -> str:
         "Operations that are not offered answer `UnknownOperationException` with the message",
         "`The operation <Name> is not supported by this server` (HTTP 400). Global Tables are out of scope.",
         "",
+        *PROTOCOL_AND_LIMITS,
     ]
     for service, title in (("dynamodb", "DynamoDB"), ("dynamodbstreams", "DynamoDB Streams")):
         model = loader.load_service_model(service, "service-2")
@@ -210,6 +211,40 @@ def render() -> str:
                 lines.append(f"| {member} | {LABEL[p_status]} | {p_note} |")
             lines.append("")
     return "\n".join(lines)
+
+
+PROTOCOL_AND_LIMITS = [
+    "## Protocol and limits",
+    "",
+    "Checked before the work they bound, with DynamoDB's error texts (wireapi/errors.py marks",
+    "the few that DynamoDB has not published).",
+    "",
+    "| what | behaviour |",
+    "|---|---|",
+    "| Request body | 16 MB, compressed or not: `RequestEntityTooLarge` (413). |",
+    "| `Content-Encoding` | `gzip` (concatenated members too), `deflate`, `identity` (and `amz-1.0`, the JSON protocol's marker). Decompressed as it is read,"
+    " at most 16 MB (a gzip bomb is refused with 413 after 16 MB of output; DynamoDB itself accepts far more)."
+    " An unknown coding, or a body that does not decompress (truncated, not compressed, trailing bytes), is"
+    " answered HTTP 500 `InternalServerError` as DynamoDB does, and nothing is done. The SigV4 payload hash is"
+    " of the body as sent. |",
+    "| `Accept-Encoding` | Responses of 4 KB or more are compressed with gzip or deflate, chosen as DynamoDB"
+    " chooses (q-values, `*`, first listed wins a tie, an explicit coding beats `*`). `x-amz-crc32` is the CRC32"
+    " of the bytes sent (compressed), which botocore checks. |",
+    "| Request head | Request line and headers at most 64 KB: otherwise HTTP 431 and the connection is closed"
+    " (ours; DynamoDB's front end limit is unpublished). |",
+    "| Expressions | Each of KeyCondition-, Filter-, Condition-, Update- and ProjectionExpression at most 4 KB"
+    " (UTF-8 bytes), checked before it is parsed: `Invalid <kind>: Expression size has exceeded the maximum"
+    " allowed size; expression size: N`. At most 300 operators and functions, 100 IN operands. |",
+    "| Placeholders | An ExpressionAttributeNames / -Values key at most 255 bytes; names and values of a request"
+    " together at most 2 MB. |",
+    "| Attribute values | Maps and lists nested at most 32 deep (`Nesting Levels have exceeded supported limits`),"
+    " refused before any recursion, however deep the JSON (JSON deeper than 1024 is a SerializationException)."
+    " A document path at most 32 elements. Attribute names at most 64 KB. Partition key values 2048 bytes, sort"
+    " key values 1024 (also for index keys; a backfill leaves violators out of the index, as DynamoDB does). |",
+    "| Cost | Parsing and evaluation are linear in the input. A request of 16 MB of tiny JSON values (a million"
+    " of them) still costs its JSON parse: 0.5-1 s of CPU measured on the shared 2-core test machine. |",
+    "",
+]
 
 
 if __name__ == "__main__":

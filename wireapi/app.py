@@ -9,6 +9,7 @@ authentication, request shape, then the operation itself.
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import multiprocessing
@@ -24,13 +25,13 @@ from django.conf import settings
 
 from storage.backends import StaleSchema
 
-from . import audit, background, authz, errors, observe, shapes, sigv4
+from . import audit, background, authz, content_coding, errors, observe, shapes, sigv4
 from .dispatch import SERVICES, STALE_RETRIES, Request, handler_for, handlers
 from .runtime import get_runtime, shutdown
 
 log = logging.getLogger("extenddb.wireapi")
 
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
+MAX_REQUEST_BYTES = content_coding.MAX_BODY_BYTES
 _JSON_TYPES = {b"application/x-amz-json-1.0", b"application/x-amz-json-1.1", b"application/json"}
 _HEALTH = b"healthy: dynamodb.local "
 
@@ -64,18 +65,28 @@ async def _read_body(receive: Any) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _respond(send: Any, status: int, body: bytes, content_type: bytes, rid: str) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", content_type),
-            (b"content-length", str(len(body)).encode()),
-            (b"x-amzn-requestid", rid.encode()),
-            (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
-        ],
-    })
+async def _respond(send: Any, status: int, body: bytes, content_type: bytes, rid: str,
+                   accept_encoding: bytes | None = None) -> None:
+    headers = [(b"content-type", content_type)]
+    if accept_encoding and len(body) >= content_coding.COMPRESS_MIN_BYTES:
+        coding = content_coding.response_coding(accept_encoding)
+        if coding is not None:
+            if len(body) > _THREAD_COMPRESS_BYTES:  # zlib lets go of the GIL: others are served meanwhile
+                body = await asyncio.to_thread(content_coding.compress, body, coding)
+            else:
+                body = content_coding.compress(body, coding)
+            headers.append((b"content-encoding", coding.encode()))
+    headers += [
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", rid.encode()),
+        # Of the bytes as sent (compressed or not): what botocore and the other SDKs check.
+        (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_THREAD_COMPRESS_BYTES = 1024 * 1024
 
 
 def _error_body(exc: errors.DynamoDBError) -> bytes:
@@ -178,8 +189,11 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         return
     seen = _Seen()
     message = None
+    accept_encoding = headers.get(b"accept-encoding")
     try:
-        status, payload, outcome = 200, await _handle(scope, headers, body, rid, seen), "OK"
+        coding = headers.get(b"content-encoding")
+        decoded = content_coding.decode_body(body, coding) if coding else body
+        status, payload, outcome = 200, await _handle(scope, headers, body, decoded, rid, seen), "OK"
     except errors.DynamoDBError as exc:
         status, payload, outcome, message = exc.status, _error_body(exc), exc.type_name.rpartition("#")[2], exc.message
     except Exception:
@@ -187,7 +201,7 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         get_runtime().backend.connection_lost()  # if it was a broken connection, weed out its likes
         exc = errors.InternalServerError()
         status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
-    await _respond(send, status, payload, reply_type, rid)
+    await _respond(send, status, payload, reply_type, rid, accept_encoding)
     audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome,
                  seen.served_by, message, round((time.perf_counter() - started) * 1000, 3))
     observe.request(scope, rid, seen, outcome, status, started, len(body), len(payload))
@@ -202,7 +216,9 @@ class _Seen:
         self.principal = self.access_key_id = self.operation = self.table_name = self.served_by = None
 
 
-async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: str, seen: _Seen) -> bytes:
+async def _handle(scope: dict, headers: dict[bytes, bytes], raw: bytes, body: bytes, rid: str,
+                  seen: _Seen) -> bytes:
+    """`raw` is the body as sent (what the signature covers), `body` it decompressed."""
     try:
         data = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
@@ -216,7 +232,7 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], body: bytes, rid: st
     seen.operation = operation
     runtime = get_runtime()
     sreq = sigv4.SigV4Request(scope["method"], scope.get("raw_path") or scope["path"].encode(),
-                              scope.get("query_string", b""), scope["headers"], body)
+                              scope.get("query_string", b""), scope["headers"], raw)
     now, skew = datetime.now(timezone.utc), settings.EXTENDDB_SIGV4_SKEW_SECONDS
     auth = sigv4.parse_auth(sreq, now, skew)
     credential = await runtime.credentials.lookup(auth.access_key_id)

@@ -136,8 +136,41 @@ def _java_collection(shape: Shape) -> str:
     return f"class java.lang.{_JAVA.get(shape.kind, 'String')}"
 
 
-def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
+# Shape levels a request may nest: an attribute value 32 maps deep inside
+# TransactItems is ~75. Deeper JSON (orjson reads up to 1024) is refused here
+# with DynamoDB's nesting error rather than recursed into.
+_MAX_SHAPE_DEPTH = 100
+
+
+_ITEM_MAPS = frozenset({"PutItemInputAttributeMap", "Key", "AttributeMap"})
+# A list or map more than this many times its maximum length (BatchGetItem's 100
+# keys, TransactItems' 100...) is refused for its length alone: its members are
+# neither converted nor checked, and the error quotes only the first ones (ours:
+# DynamoDB quotes the whole value; a 16 MB list of keys took seconds to convert).
+_ABSURD = 4
+
+
+def _bound_map(shape_name: str, value: dict) -> None:
+    """A map too large for what it is, refused before each entry is converted: an
+    item whose names alone pass 400 KB, more placeholders than 2 MB holds (each
+    name takes 3 bytes at least, each value 2). Later passes make the same
+    checks (values.validate_item, ExpressionAttributes); these only come first."""
+    if shape_name in _ITEM_MAPS:
+        names = "".join(value)
+        if (len(names) if names.isascii() else len(names.encode("utf-8", "surrogatepass"))) > 409600:
+            raise errors.ValidationException("Item size has exceeded the maximum allowed size")
+    elif shape_name in ("ExpressionAttributeValueMap", "ExpressionAttributeNameMap"):
+        size = len("".join(value))  # the placeholders alone (keys are strings: JSON)
+        if shape_name == "ExpressionAttributeNameMap":
+            size += sum(len(name) for name in value.values() if type(name) is str)
+        if size > errors.MAX_SUBSTITUTION_BYTES:
+            raise errors.ValidationException(errors.SUBSTITUTIONS_TOO_LARGE)
+
+
+def _convert(value: Any, shape: Shape, in_collection: bool, depth: int = 0) -> Any:
     kind = shape.kind
+    if depth > _MAX_SHAPE_DEPTH and kind in ("structure", "list", "map"):
+        raise errors.ValidationException(errors.NESTING_TOO_DEEP)
     if kind == "structure":
         if isinstance(value, dict):
             members = shape.by_name
@@ -151,7 +184,7 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
             for name, child in value.items():
                 member = members.get(name)
                 if member is not None and child is not None:  # unknown members are dropped
-                    out[name] = _convert(child, member, False)
+                    out[name] = _convert(child, member, False, depth + 1)
             return out
         if isinstance(value, list):
             raise _type_error(f"Unrecognized collection type {_java_collection(shape)}")
@@ -159,14 +192,20 @@ def _convert(value: Any, shape: Shape, in_collection: bool) -> Any:
     if kind == "list":
         if isinstance(value, list):
             assert shape.member is not None
-            return [_convert(v, shape.member, True) for v in value]
+            if shape.max is not None and len(value) > _ABSURD * shape.max:
+                return value  # refused by _check for its length; its members are not looked at
+            return [_convert(v, shape.member, True, depth + 1) for v in value]
         if isinstance(value, dict):
             raise _type_error("Start of structure or map found where not expected")
         raise _type_error("Unexpected field type")
     if kind == "map":
         if isinstance(value, dict):
             assert shape.member is not None
-            return {k: _convert(v, shape.member, True) for k, v in value.items()}
+            if len(value) > 1024:
+                _bound_map(shape.name, value)
+            if shape.max is not None and len(value) > _ABSURD * shape.max:
+                return value  # as a list above
+            return {k: _convert(v, shape.member, True, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             inner = ("java.lang.String" if shape.member is not None and shape.member.kind == "string"
                      else f"com.amazonaws.dynamodb.v20120810.{shape.member.name if shape.member else ''}")
@@ -284,7 +323,12 @@ def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], 
         if shape.min is not None and _length(value) < shape.min:
             _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
         if shape.max is not None and _length(value) > shape.max:
-            _fail(out, value, path, f"Member must have length less than or equal to {shape.max}")
+            absurd = len(value) > _ABSURD * shape.max
+            shown = (value[:_ABSURD * shape.max] if isinstance(value, list)
+                     else dict(list(value.items())[:_ABSURD * shape.max])) if absurd else value
+            _fail(out, shown, path, f"Member must have length less than or equal to {shape.max}")
+            if absurd:
+                return
         member = shape.member
         assert member is not None
         # Attribute values are checked by wireapi.values: no need to visit them (an item's every attribute).

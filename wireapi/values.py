@@ -14,7 +14,10 @@ import re
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from wireapi.errors import ValidationException, serialization_error
+from wireapi.errors import (
+    ATTRIBUTE_NAME_TOO_LONG, MAX_ATTRIBUTE_NAME_BYTES, MAX_NESTING_LEVELS, NESTING_TOO_DEEP, ValidationException,
+    serialization_error,
+)
 
 TYPES = ("S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M")
 MAX_ITEM_SIZE = 409600
@@ -105,9 +108,19 @@ def _check_list(val: Any) -> list:
     return val
 
 
-def check_value_shape(av: Any) -> dict:
+# Each element of a list, map or set adds at least a byte to an item's size
+# (a string set holds one "" at most), so a container of more elements is over
+# 400 KB whatever it holds: refused before a pass over its elements.
+_MAX_ELEMENTS = MAX_ITEM_SIZE + 1
+
+
+def check_value_shape(av: Any, depth: int = 0) -> dict:
     """Coral's type pass over one value: unknown and null members are dropped,
-    boolean spellings coerced; wrong JSON types raise SerializationException."""
+    boolean spellings coerced; wrong JSON types raise SerializationException.
+    `depth`: the maps and lists around it; past 32 the value is refused here,
+    so nothing after this pass recurses deeper than that."""
+    if depth > MAX_NESTING_LEVELS:
+        raise ValidationException(NESTING_TOO_DEEP)
     if av is None:
         return {}
     if isinstance(av, (bool, int, float, str)):
@@ -118,6 +131,8 @@ def check_value_shape(av: Any) -> dict:
     for key, val in av.items():
         if key not in TYPES or val is None:
             continue
+        if isinstance(val, (list, dict)) and len(val) > _MAX_ELEMENTS:
+            raise ValidationException(ITEM_TOO_LARGE)
         if key in ("S", "N"):
             out[key] = _check_string(val)
         elif key == "B":
@@ -129,7 +144,7 @@ def check_value_shape(av: Any) -> dict:
         elif key == "BS":
             out[key] = [None if v is None else _check_blob(v) for v in _check_list(val)]
         elif key == "L":
-            out[key] = [check_value_shape(v) for v in _check_list(val)]
+            out[key] = [check_value_shape(v, depth + 1) for v in _check_list(val)]
         else:  # M
             if isinstance(val, (bool, int, float, str)):
                 raise _serial("Unexpected field type")
@@ -137,7 +152,7 @@ def check_value_shape(av: Any) -> dict:
                 raise _serial(
                     "Unrecognized collection type java.util.Map<java.lang.String, " + _AV_CLASS + ">"
                 )
-            out[key] = {k: check_value_shape(v) for k, v in val.items()}
+            out[key] = {k: check_value_shape(v, depth + 1) for k, v in val.items()}
     return out
 
 
@@ -288,13 +303,22 @@ def validate_item(item: Any) -> dict:
         raise _serial("Unrecognized collection type java.util.Map<java.lang.String, " + _AV_CLASS + ">")
     if not isinstance(item, dict):
         raise _serial("Unexpected field type")
+    if len(item) > 1024 and _names_size(item) > MAX_ITEM_SIZE:
+        raise ValidationException(ITEM_TOO_LARGE)  # its names alone: no need to look at its values
     shaped = {name: check_value_shape(av) for name, av in item.items()}
     out: dict = {}
     for name, av in shaped.items():
         if not name:
             raise ValidationException(EMPTY_ATTRIBUTE_NAME)
+        if len(name) > MAX_ATTRIBUTE_NAME_BYTES // 4 and _utf8_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
+            raise ValidationException(ATTRIBUTE_NAME_TOO_LONG)
         out[name] = _validate_semantics(av)
     return out
+
+
+def _names_size(item: dict) -> int:
+    names = "".join(item)
+    return len(names) if names.isascii() else len(names.encode("utf-8", "surrogatepass"))
 
 
 # --- comparison ---------------------------------------------------------------

@@ -8,6 +8,7 @@ and a concurrent insert surfaces as WriteConflict for the caller to retry.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -44,8 +45,43 @@ class PostgresTransaction(Transaction):
     def __init__(self, conn: psycopg.AsyncConnection) -> None:
         self._conn = conn
         self._checked: set[int] = set()  # tables whose version this transaction holds
+        # Updates and deletes of locked items and index entry writes wait for the next read of
+        # a key they touch, or the transaction's end, and go out as one statement: nothing
+        # else in a transaction reads ddb_item or ddb_index_entry, and an item's entries are
+        # its own (the item key is part of the entry key, the item row is locked). Inserts of
+        # new items run at once: their conflicts (WriteConflict) belong to their call.
+        self._writes: dict[str, list[tuple]] = {}
+        self._written: set[tuple] = set()  # (table_id, pk, sk) and entry keys pending
+
+    def _defer(self, part: str, key: tuple, row: tuple) -> bool:
+        """Queue a write; False if its key is pending already (flush first, then retry)."""
+        if key in self._written:
+            return False
+        self._written.add(key)
+        self._writes.setdefault(part, []).append(row)
+        return True
+
+    async def flush_writes(self) -> None:
+        """The deferred writes, in one statement (one row alone: its own prepared statement)."""
+        writes = self._writes
+        if not writes:
+            return
+        self._writes, self._written = {}, set()
+        parts = tuple(p for p in sql.WRITE_PARTS if p in writes)
+        if len(parts) == 1 and len(writes[parts[0]]) == 1:
+            statement, params = _SINGLE_WRITES[parts[0]], writes[parts[0]][0]
+            if parts[0] == "item_updates":  # UPDATE_ITEM takes (body, size, table_id, pk, sk)
+                params = (params[3], params[4], params[0], params[1], params[2])
+            await self._conn.execute(statement, params)
+            return
+        params: list[list] = []
+        for p in parts:
+            params.extend(map(list, zip(*writes[p])))
+        await self._conn.execute(_write_many(parts), params)
 
     async def get_item(self, table_id: int, pk: bytes, sk: bytes, version: int | None = None) -> bytes | None:
+        if (table_id, pk, sk) in self._written:
+            await self.flush_writes()
         if version is None or table_id in self._checked:
             cur = await self._conn.execute(sql.GET_ITEM + " FOR UPDATE", (table_id, pk, sk))
             row = await cur.fetchone()
@@ -61,23 +97,35 @@ class PostgresTransaction(Transaction):
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
                        existed: bool) -> None:
         if existed:
-            await self._conn.execute(sql.UPDATE_ITEM, (body, size, table_id, pk, sk))
+            if not self._defer("item_updates", (table_id, pk, sk), (table_id, pk, sk, body, size)):
+                await self.flush_writes()
+                self._defer("item_updates", (table_id, pk, sk), (table_id, pk, sk, body, size))
             return
+        if (table_id, pk, sk) in self._written:
+            await self.flush_writes()
         try:
             await self._conn.execute(sql.INSERT_ITEM, (table_id, pk, sk, body, size, sql.segment_hash(pk)))
         except psycopg.errors.UniqueViolation as exc:
             raise WriteConflict() from exc
 
     async def delete_item(self, table_id: int, pk: bytes, sk: bytes) -> None:
-        await self._conn.execute(sql.DELETE_ITEM, (table_id, pk, sk))
+        if not self._defer("item_deletes", (table_id, pk, sk), (table_id, pk, sk)):
+            await self.flush_writes()
+            self._defer("item_deletes", (table_id, pk, sk), (table_id, pk, sk))
 
     async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                               pk: bytes, sk: bytes, body: bytes, size: int) -> None:
-        await self._conn.execute(sql.UPSERT_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk, body, size))
+        key = (index_id, index_hash, index_range, pk, sk)
+        if not self._defer("entry_puts", key, (*key, body, size)):
+            await self.flush_writes()
+            self._defer("entry_puts", key, (*key, body, size))
 
     async def delete_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                                  pk: bytes, sk: bytes) -> None:
-        await self._conn.execute(sql.DELETE_INDEX_ENTRY, (index_id, index_hash, index_range, pk, sk))
+        key = (index_id, index_hash, index_range, pk, sk)
+        if not self._defer("entry_deletes", key, key):
+            await self.flush_writes()
+            self._defer("entry_deletes", key, key)
 
     async def insert_token(self, token: str, request_hash: bytes, response: bytes, created_at: float,
                            expired_before: float) -> None:
@@ -384,6 +432,7 @@ class PostgresBackend(StorageBackend):
         async with self._pool.connection() as conn, conn.transaction():
             txn = PostgresTransaction(conn)
             yield txn
+            await txn.flush_writes()
             await _flush_history(conn, txn)
 
     @asynccontextmanager
@@ -840,6 +889,15 @@ _CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
 
 def _maybe_bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
+
+
+_SINGLE_WRITES = {"item_updates": sql.UPDATE_ITEM, "item_deletes": sql.DELETE_ITEM,
+                  "entry_deletes": sql.DELETE_INDEX_ENTRY, "entry_puts": sql.UPSERT_INDEX_ENTRY}
+
+
+@functools.cache
+def _write_many(parts: tuple[str, ...]) -> str:
+    return binary_arrays(sql.write_many(parts))
 
 
 async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> None:

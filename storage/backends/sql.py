@@ -94,6 +94,37 @@ DELETE_INDEX_ENTRY = (
     "AND hash_key = %s AND range_key = %s"
 )
 
+# PostgreSQL only: a transaction's deferred writes in one statement (postgres.py,
+# PostgresTransaction.flush_writes): updates and deletes of items it read and locked, and
+# its index entry deletes and upserts, each part by the full primary key (one index probe
+# per row; EXPLAIN in bench/growth.py). No key is written twice in one statement (the
+# transaction flushes first), so the parts, which all see one snapshot, cannot collide.
+_ITEM_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[]) AS k(t, h, r)"
+_ENTRY_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[]) AS k(i, h, r, p, s)"
+WRITE_PARTS = {  # name: (statement, number of array parameters)
+    "item_updates": ("UPDATE ddb_item it SET body = k.b, size = k.z FROM unnest(%s::bigint[], %s::bytea[], "
+                     "%s::bytea[], %s::bytea[], %s::int[]) AS k(t, h, r, b, z) WHERE it.table_id = k.t "
+                     "AND it.hash_key = k.h AND it.range_key = k.r", 5),
+    "item_deletes": (f"DELETE FROM ddb_item it USING {_ITEM_KEYS} WHERE it.table_id = k.t AND it.hash_key = k.h "
+                     "AND it.range_key = k.r", 3),
+    "entry_deletes": (f"DELETE FROM ddb_index_entry e USING {_ENTRY_KEYS} WHERE e.index_id = k.i "
+                      "AND e.index_hash = k.h AND e.index_range = k.r AND e.hash_key = k.p AND e.range_key = k.s", 5),
+    "entry_puts": ("INSERT INTO ddb_index_entry (index_id, index_hash, index_range, hash_key, range_key, body, size) "
+                   "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[], "
+                   "%s::bytea[], %s::int[]) ON CONFLICT (index_id, index_hash, index_range, hash_key, range_key) "
+                   "DO UPDATE SET body = excluded.body, size = excluded.size", 7),
+}
+
+
+@cache
+def write_many(parts: tuple[str, ...]) -> str:
+    """One statement running the named WRITE_PARTS, in that order of parameters."""
+    texts = [WRITE_PARTS[p][0] for p in parts]
+    if len(texts) == 1:
+        return texts[0]
+    return "WITH " + ", ".join(f"w{n} AS ({t})" for n, t in enumerate(texts[:-1])) + " " + texts[-1]
+
+
 FETCH_ACCESS_KEY = (
     "SELECT k.access_key_id, k.secret_ciphertext, k.status, u.name, k.expires_at "
     "FROM accounts_accesskey k JOIN accounts_iamuser u ON u.id = k.user_id "

@@ -15,7 +15,8 @@ from .. import testenv
 from ..server import ROOT
 
 SECONDS = int(os.environ.get("EXTENDDB_FUZZ_SECONDS", "4"))
-TARGET_NAMES = ["condition", "update", "projection", "key_condition", "attribute_value", "envelope", "sigv4"]
+TARGET_NAMES = ["condition", "update", "projection", "key_condition", "attribute_value", "envelope", "sigv4",
+                "compressed_body"]
 
 pytestmark = [
     pytest.mark.slow,

@@ -3,7 +3,9 @@ request path runs either accepts its input or raises a DynamoDBError (which
 the server answers with DynamoDB's 400). Anything else would be a 500."""
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from datetime import datetime, timezone
 
 import orjson
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wireapi import shapes, sigv4, values
+from wireapi import content_coding, shapes, sigv4, values
 from wireapi.errors import DynamoDBError
 from wireapi.expressions import (
     ExpressionAttributes, apply_update, compile_expressions, evaluate_condition, parse_condition,
@@ -69,6 +71,27 @@ def test_request_shapes_reject_only_with_dynamodb_errors(operation, body):
     S.json_values, max_size=4))
 def test_stream_request_shapes(operation, body):
     only_ddb_errors(shapes.validate_request, "dynamodbstreams", operation, body)
+
+
+@bounded
+@given(st.sampled_from([b"gzip", b"deflate", b"identity", b"gzip,deflate", b"zstd", b""]),
+       st.one_of(st.binary(max_size=300), st.binary(max_size=300).map(gzip.compress),
+                 st.binary(max_size=300).map(zlib.compress)))
+def test_content_codings_decode_or_refuse_as_dynamodb_does(coding, body):
+    """Refusals are DynamoDB's deliberate 500 (undecodable) or 413 (over 16 MB inflated)."""
+    try:
+        content_coding.decode_body(body, coding)
+    except DynamoDBError as exc:
+        assert exc.status in (500, 413)
+
+
+def test_values_nested_past_any_recursion_limit_are_validation_errors():
+    """Found while bounding nesting: 400 levels of L reached a RecursionError (a 500)."""
+    deep = '{"L":[' * 500 + '{"S":"x"}' + "]}" * 500
+    body = orjson.loads('{"TableName": "abc", "Item": {"pk": {"S": "k"}, "d": %s}}' % deep)
+    with pytest.raises(DynamoDBError) as info:
+        values.validate_item(shapes.validate_request("dynamodb", "PutItem", body)["Item"])
+    assert info.value.status == 400
 
 
 # --- attribute values ---------------------------------------------------------------

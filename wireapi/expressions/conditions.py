@@ -18,7 +18,7 @@ from .ast import (
     LEAF_CONDITIONS, Between, Compare, Condition, Func, In, Literal, NameRef, Not, Operand, Path,
     ValueRef, path_str,
 )
-from .attributes import ExpressionAttributes
+from .attributes import ExpressionAttributes, check_expression_size
 from .parser import parse_condition_tree
 from .reserved import is_reserved
 from .tokens import ExpressionSyntaxError
@@ -316,7 +316,10 @@ def resolve_condition(tree: Condition, attrs: ExpressionAttributes, kind: str) -
 
 
 def parse_condition(text: str, attrs: ExpressionAttributes,
-                    kind: str = "ConditionExpression") -> ParsedCondition:
+                    kind: str = "ConditionExpression", *, limit: bool = True) -> ParsedCondition:
+    """`limit`: DynamoDB's 4 KB (off for PartiQL's translations: its statements have their own limit)."""
+    if limit:
+        check_expression_size(text, kind)
     tree, message = _analyse(text)
     if message is not None:
         raise invalid_expression(kind, message)

@@ -15,11 +15,18 @@ from .ast import (
     And, Arith, Between, Compare, Condition, Func, In, Not, NameRef, Operand, Or,
     Path, UpdateAction, UpdateAst, ValueRef,
 )
+from wireapi.errors import EXPRESSION_TOO_DEEP
+
 from .tokens import EOF, IDENT, NAME, NUMBER, OP, VALUE, WS, ExpressionSyntaxError, Token, syntax_error, tokenize
 
 T = TypeVar("T")
 
 COMPARATORS = ("=", "<>", "<", "<=", ">", ">=")
+MAX_PATH_LEVELS = 32  # elements of one document path (errors.MAX_NESTING_LEVELS)
+# Nested parentheses, NOTs and function calls: each level is a few Python frames,
+# so this keeps parsing far from the interpreter's recursion limit and the
+# backtracking over nested parentheses (quadratic in the depth) cheap.
+MAX_DEPTH = 120
 CONDITION_KEYWORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
 UPDATE_KEYWORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE"})
 _EOF = Token(EOF, "")
@@ -41,6 +48,7 @@ class _Parser:
         self.sig = [i for i, tok in enumerate(self.tokens) if tok.kind != WS]
         self.pos = 0
         self.furthest = 0
+        self.depth = 0
 
     # --- token access ---------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -82,11 +90,11 @@ class _Parser:
         return False
 
     def attempt(self, rule: Callable[[], T]) -> T | None:
-        start = self.pos
+        start, depth = self.pos, self.depth
         try:
             return rule()
         except _Fail:
-            self.pos = start
+            self.pos, self.depth = start, depth
             return None
 
     def expect_end(self) -> None:
@@ -104,6 +112,12 @@ class _Parser:
             return result
         except _Fail:
             raise self.error() from None
+
+    def deeper(self) -> None:
+        """Entering one more level of nesting (the caller leaves it with `self.depth -= 1`)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionSyntaxError(EXPRESSION_TOO_DEEP)
 
     # --- shared rules -----------------------------------------------------------
     def identifier(self) -> str:
@@ -133,6 +147,9 @@ class _Parser:
                 self.expect_op("]")
                 elements.append(int(tok.text))
             else:
+                if len(elements) > MAX_PATH_LEVELS:
+                    raise ExpressionSyntaxError(
+                        f"The document path has too many nesting levels; nesting levels: {len(elements)}")
                 return Path(tuple(elements))
 
     def value_ref(self) -> ValueRef:
@@ -148,10 +165,12 @@ class _Parser:
             raise self.fail()
         self.pos += 1
         self.expect_op("(")
+        self.deeper()
         args = [self.function_arg()]
         while self.take_op(","):
             args.append(self.function_arg())
         self.expect_op(")")
+        self.depth -= 1
         return Func(tok.text, tuple(args))
 
     def function_arg(self) -> Operand:
@@ -175,8 +194,10 @@ class ConditionParser(_Parser):
 
     def operand_parens(self) -> Operand:
         if self.take_op("("):
+            self.deeper()
             inner = self.operand_parens()
             self.expect_op(")")
+            self.depth -= 1
             return _paren(inner)
         return self.operand()
 
@@ -194,7 +215,10 @@ class ConditionParser(_Parser):
 
     def negation(self) -> Condition:
         if self.take_keyword("NOT"):
-            return Not(self.negation())
+            self.deeper()
+            inner = self.negation()
+            self.depth -= 1
+            return Not(inner)
         return self.primary()
 
     def primary(self) -> Condition:
@@ -202,8 +226,10 @@ class ConditionParser(_Parser):
         if found is not None:
             return found
         if self.take_op("("):
+            self.deeper()
             inner = self.condition()
             self.expect_op(")")
+            self.depth -= 1
             return _paren(inner)
         return self.function()
 
@@ -312,10 +338,8 @@ def _cached(grammar: str, text: str) -> tuple[object, str | None]:
         return parser.run(parser.paths), None  # type: ignore[attr-defined]
     except ExpressionSyntaxError as exc:
         return None, exc.detail
-    except RecursionError:
-        # Only absurd nesting gets here (expressions are at most 4 KB); DynamoDB
-        # rejects such text too, its exact message for it is unknown.
-        return None, "The expression has redundant parentheses;"
+    except RecursionError:  # not reached (MAX_DEPTH); kept so it could never be a 500
+        return None, EXPRESSION_TOO_DEEP
 
 
 def _parse(grammar: str, text: str) -> object:

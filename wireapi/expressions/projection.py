@@ -7,7 +7,7 @@ from functools import lru_cache
 from wireapi.errors import invalid_expression
 
 from .ast import NameRef, Path
-from .attributes import ExpressionAttributes
+from .attributes import ExpressionAttributes, check_expression_size
 from .parser import parse_projection_tree
 from .paths import PathChecker, project_paths
 from .reserved import is_reserved
@@ -38,7 +38,9 @@ def _analyse(text: str) -> tuple[tuple[Path, ...] | None, str | None]:
     return paths, None
 
 
-def parse_projection(text: str, attrs: ExpressionAttributes) -> Projection:
+def parse_projection(text: str, attrs: ExpressionAttributes, *, limit: bool = True) -> Projection:
+    if limit:
+        check_expression_size(text, KIND)
     paths, message = _analyse(text)
     if message is not None:
         raise invalid_expression(KIND, message)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from wireapi.errors import ValidationException, invalid_expression
 
 from .ast import Arith, Func, Literal, NameRef, Operand, Path, UpdateAction, UpdateAst, ValueRef
-from .attributes import ExpressionAttributes
+from .attributes import ExpressionAttributes, check_expression_size
 from .parser import parse_update_tree
 from .paths import PathChecker
 from .reserved import is_reserved
@@ -192,7 +192,9 @@ class _Resolver:
         return None
 
 
-def parse_update(text: str, attrs: ExpressionAttributes) -> UpdatePlan:
+def parse_update(text: str, attrs: ExpressionAttributes, *, limit: bool = True) -> UpdatePlan:
+    if limit:
+        check_expression_size(text, KIND)
     ast, message = _analyse(text)
     if message is not None:
         raise invalid_expression(KIND, message)

@@ -77,7 +77,7 @@ def bare(parse: Any, *args: Any) -> Any:
     """Call an expression parser; PartiQL reports its errors without the
     "Invalid FilterExpression: " style prefix."""
     try:
-        return parse(*args)
+        return parse(*args, limit=False)
     except ValidationException as exc:
         match = _EXPRESSION_PREFIX.match(exc.message or "")
         if match is None:
