@@ -11,6 +11,7 @@ each with its own keys, and written as a Lua table of raw HTTP/1.1 requests.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-REGION = "us-east-1"
+REGION = os.environ.get("EXTENDDB_REGION", "us-east-1")  # the server refuses other regions
 TABLE = "bench"
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"

@@ -111,7 +111,9 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
         audit.record(caller.scope, rid, caller.principal, CONSOLE_KEY_ID, operation,
                      table if isinstance(table, str) else None, outcome, served_by, message,
                      round((time.perf_counter() - started) * 1000, 3))
-    return orjson.loads(result) if isinstance(result, bytes) else result
+    if isinstance(result, bytes):
+        return orjson.loads(result) if result else {}  # TagResource's empty body
+    return result
 
 
 def message_of(exc: DynamoDBError) -> str:

@@ -34,7 +34,7 @@ def key(django_db_setup):
 
 def make_client(server, key, service: str = "dynamodb", **kwargs):
     return boto3.client(
-        service, endpoint_url=server.endpoint, region_name="us-east-1",
+        service, endpoint_url=server.endpoint, region_name=testenv.REGION,
         aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
         verify=server.ca_bundle, config=CLIENT_CONFIG, **kwargs)
 

@@ -11,6 +11,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from . import testenv
 from .conftest import CLIENT_CONFIG
 
 
@@ -23,7 +24,7 @@ def sign_at(req: AWSRequest, auth: SigV4Auth, stamp: str) -> None:
 
 
 def client_with(server, key_id, secret):
-    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=testenv.REGION,
                         aws_access_key_id=key_id, aws_secret_access_key=secret,
                         verify=server.ca_bundle, config=CLIENT_CONFIG)
 
@@ -56,7 +57,7 @@ def test_tampered_body_fails_signature(server, key):
     body = b'{"Limit": 5}'
     req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"})
-    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION).add_auth(req)
     headers = dict(req.prepare().headers)
     resp = requests.post(server.endpoint + "/", data=b'{"Limit": 6}', headers=headers,
                          verify=server.ca_bundle, timeout=10)
@@ -69,7 +70,7 @@ def test_expired_timestamp(server, key):
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"})
     old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
     stamp = old.strftime("%Y%m%dT%H%M%SZ")
-    sign_at(req, SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1"), stamp)
+    sign_at(req, SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION), stamp)
     prepared = req.prepare()
     resp = requests.post(prepared.url, data=body, headers=dict(prepared.headers), verify=server.ca_bundle, timeout=10)
     assert resp.status_code == 400
@@ -82,7 +83,7 @@ def test_presigned_query_string_request(server, key):
     body = b"{}"
     req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"})
-    SigV4QueryAuth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1",
+    SigV4QueryAuth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION,
                    expires=300).add_auth(req)
     prepared = req.prepare()
     resp = requests.post(prepared.url, data=body, headers=dict(prepared.headers), verify=server.ca_bundle, timeout=10)

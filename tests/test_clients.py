@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from . import testenv
+
 JS_DIR = Path(__file__).resolve().parent / "js"
 
 
 def cli(server, key, *args: str) -> dict:
     env = dict(os.environ, AWS_ACCESS_KEY_ID=key.access_key_id, AWS_SECRET_ACCESS_KEY=key.secret_access_key,
-               AWS_DEFAULT_REGION="us-east-1", AWS_CA_BUNDLE=server.ca_bundle, AWS_PAGER="")
+               AWS_DEFAULT_REGION=testenv.REGION, AWS_CA_BUNDLE=server.ca_bundle, AWS_PAGER="")
     out = subprocess.run([sys.executable, "-m", "awscli", "dynamodb", *args, "--endpoint-url", server.endpoint,
                           "--output", "json"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -41,7 +43,7 @@ def run_node(server, key, script: str) -> str:
     if not (JS_DIR / "node_modules").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
     env = dict(os.environ, ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=key.access_key_id,
-               AWS_SECRET_ACCESS_KEY=key.secret_access_key, NODE_EXTRA_CA_CERTS=server.ca_bundle,
+               AWS_SECRET_ACCESS_KEY=key.secret_access_key, NODE_EXTRA_CA_CERTS=server.ca_bundle, AWS_REGION=testenv.REGION,
                TABLE=f"js-{uuid.uuid4().hex[:8]}")
     out = subprocess.run(["node", script], cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -51,3 +53,8 @@ def run_node(server, key, script: str) -> str:
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_javascript_sdk_v3(server, key):
     assert "js smoke ok" in run_node(server, key, "smoke.mjs")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_javascript_sdk_v3_sees_dynamodb_fidelity(server, key):
+    assert "js fidelity ok" in run_node(server, key, "fidelity.mjs")

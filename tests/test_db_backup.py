@@ -64,7 +64,7 @@ def test_backup_restore_and_serve(ddb, hash_table, key, restored_env, monkeypatc
     monkeypatch.setenv("DATABASE_URL", url)
     second = start_server(data_dir, workers=1)
     try:
-        client = boto3.client("dynamodb", endpoint_url=second.endpoint, region_name="us-east-1",
+        client = boto3.client("dynamodb", endpoint_url=second.endpoint, region_name=testenv.REGION,
                               aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                               verify=second.ca_bundle, config=CLIENT_CONFIG)
         got = client.scan(TableName=hash_table)["Items"]

@@ -11,6 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from . import testenv
+
 
 def signed_post(server, key, target: str | None, body: bytes, content_type="application/x-amz-json-1.0",
                 secret: str | None = None):
@@ -18,7 +20,7 @@ def signed_post(server, key, target: str | None, body: bytes, content_type="appl
     if target is not None:
         headers["X-Amz-Target"] = target
     req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
-    SigV4Auth(Credentials(key.access_key_id, secret or key.secret_access_key), "dynamodb", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(key.access_key_id, secret or key.secret_access_key), "dynamodb", testenv.REGION).add_auth(req)
     prepared = req.prepare()
     return requests.post(prepared.url, data=body, headers=dict(prepared.headers), verify=server.ca_bundle, timeout=30)
 

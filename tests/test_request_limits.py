@@ -11,6 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from . import testenv
+
 NESTING = ("Nesting Levels have exceeded supported limits: "
            "Attributes in the item have nested levels beyond supported limit")
 
@@ -31,7 +33,7 @@ def stored(ddb, table, pk):
 def signed_post(server, key, operation: str, body: bytes) -> requests.Response:
     request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}"})
-    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION).add_auth(request)
     prepared = request.prepare()
     return requests.post(prepared.url, data=body, headers=dict(prepared.headers), verify=server.ca_bundle, timeout=60)
 

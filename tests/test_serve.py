@@ -22,7 +22,7 @@ def test_plaintext_listener_serves_loopback(key):
     port = free_port()
     srv = start_server(testenv.DATA_DIR, "--plaintext-port", str(port), workers=1)
     try:
-        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name=testenv.REGION,
                               aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                               config=CLIENT_CONFIG)
         deadline = time.monotonic() + 30
@@ -53,7 +53,7 @@ def test_operator_supplied_certificate(key):
         srv = start_server(testenv.DATA_DIR, "--cert", str(cert), "--key", str(private_key), workers=1,
                            ca=str(cert))
         try:
-            client = boto3.client("dynamodb", endpoint_url=srv.endpoint, region_name="us-east-1",
+            client = boto3.client("dynamodb", endpoint_url=srv.endpoint, region_name=testenv.REGION,
                                   aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                                   verify=str(cert), config=CLIENT_CONFIG)
             assert "TableNames" in client.list_tables()

@@ -9,6 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from . import testenv
 from .conftest import CLIENT_CONFIG, _drop
 
 
@@ -73,7 +74,7 @@ def _operations(service: str):
 def raw_clients(server, key):
     # No client-side validation: the server's answer is what is under test.
     config = CLIENT_CONFIG.merge(Config(parameter_validation=False))
-    return {service: boto3.client(service, endpoint_url=server.endpoint, region_name="us-east-1",
+    return {service: boto3.client(service, endpoint_url=server.endpoint, region_name=testenv.REGION,
                                   aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                                   verify=server.ca_bundle, config=config)
             for service in ("dynamodb", "dynamodbstreams")}

@@ -95,6 +95,9 @@ def test_sweepttl_command_deletes_only_expired_numbers(server, key, ddb):
         "expired": {"expires": {"N": str(now - 100)}, "g": {"S": "x"}},
         "expired-fraction": {"expires": {"N": f"{now - 5}.5"}},
         "future": {"expires": {"N": str(now + 3600)}, "g": {"S": "x"}},
+        # DynamoDB ignores expiry times more than five years in the past.
+        "four-years-ago": {"expires": {"N": str(now - 4 * 365 * 86400)}},
+        "six-years-ago": {"expires": {"N": str(now - 6 * 365 * 86400)}},
         "string": {"expires": {"S": str(now - 100)}},
         "set": {"expires": {"NS": [str(now - 100)]}},
         "no-ttl": {},
@@ -105,14 +108,15 @@ def test_sweepttl_command_deletes_only_expired_numbers(server, key, ddb):
     out = manage("sweepttl").stdout
     assert "expired items" in out
     left = {i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"]}
-    assert left == {"future", "string", "set", "no-ttl"}
+    assert left == {"future", "six-years-ago", "string", "set", "no-ttl"}
     by_g = ddb.query(TableName=table, IndexName="by-g", KeyConditionExpression="g = :g",
                      ExpressionAttributeValues={":g": {"S": "x"}})["Items"]
     assert [i["pk"]["S"] for i in by_g] == ["future"]  # the index entry went with the item
 
     removes = [r for r in stream_records(make_client(server, key, "dynamodbstreams"), arn)
                if r["eventName"] == "REMOVE"]
-    assert sorted(r["dynamodb"]["Keys"]["pk"]["S"] for r in removes) == ["expired", "expired-fraction"]
+    assert sorted(r["dynamodb"]["Keys"]["pk"]["S"] for r in removes) == ["expired", "expired-fraction",
+                                                                            "four-years-ago"]
     for r in removes:
         assert r["userIdentity"] == TTL_IDENTITY
         assert "OldImage" in r["dynamodb"]

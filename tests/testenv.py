@@ -17,6 +17,8 @@ DATA_DIR = tempfile.mkdtemp(prefix="extenddb-test-")
 PG_DBNAME = f"extenddb_test_{uuid.uuid4().hex[:10]}"
 
 os.environ["EXTENDDB_DATA_DIR"] = DATA_DIR
+# The region the test server serves; every test client signs for it.
+REGION = os.environ.setdefault("EXTENDDB_REGION", "us-east-1")
 # Incremental exports of the few seconds a test spans (DynamoDB's minimum window is 15 minutes).
 os.environ.setdefault("EXTENDDB_INCREMENTAL_EXPORT_MIN_SECONDS", "0")
 if BACKEND == "postgres":

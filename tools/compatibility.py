@@ -21,10 +21,13 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "ListTables": (SUPPORTED, ""),
     "UpdateTable": (PARTIAL, "Billing mode, throughput, deletion protection, stream specification, table class and GSI create/delete "
                     "are applied; replicas and SSE are not."),
-    "DeleteTable": (SUPPORTED, "Honours DeletionProtectionEnabled; items are deleted in the same transaction."),
+    "DeleteTable": (SUPPORTED, "Honours DeletionProtectionEnabled; items are deleted in the same transaction. "
+                    "The TableDescription has DynamoDB's reduced shape (no key schema, attribute definitions, "
+                    "indexes or stream)."),
     "PutItem": (SUPPORTED, ""),
     "GetItem": (SUPPORTED, ""),
-    "UpdateItem": (SUPPORTED, ""),
+    "UpdateItem": (SUPPORTED, "An update of only REMOVE/DELETE actions on a missing item creates nothing, as in "
+                   "DynamoDB."),
     "DeleteItem": (SUPPORTED, ""),
     "Query": (SUPPORTED, "Tables, LSIs and GSIs; 1 MB pages; legacy KeyConditions/QueryFilter."),
     "Scan": (SUPPORTED, "Parallel scan segments split a 16-bit hash of the partition key; legacy ScanFilter."),
@@ -32,8 +35,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "BatchWriteItem": (SUPPORTED, "Validated as a whole, then written in one transaction; UnprocessedItems is "
                        "always empty."),
     "TransactWriteItems": (SUPPORTED, "One database transaction, rows locked in key order; ClientRequestToken "
-                           "kept 10 minutes."),
-    "TransactGetItems": (SUPPORTED, "A read-only snapshot (REPEATABLE READ on PostgreSQL)."),
+                           "kept 10 minutes. A key that does not fit the table's schema cancels with a "
+                           "ValidationError reason at its position."),
+    "TransactGetItems": (SUPPORTED, "A read-only snapshot (REPEATABLE READ on PostgreSQL). A key that does not fit "
+                         "the table's schema cancels with a ValidationError reason at its position."),
     "UpdateTimeToLive": (SUPPORTED, "Takes effect at once (no ENABLING/DISABLING phase, no one-change-an-hour "
                          "limit). A background sweeper deletes expired items every EXTENDDB_TTL_SWEEP_SECONDS "
                          "(30 s), through the normal write path: index entries and a stream REMOVE record "
@@ -66,15 +71,17 @@ OPERATIONS: dict[str, tuple[str, str]] = {
                          "INSERT, UPDATE "
                          "(SET, REMOVE, arithmetic, list_append, if_not_exists, set_add, set_delete; RETURNING), "
                          "DELETE (RETURNING ALL OLD *). Equality or IN on the partition key reads as a Query, "
-                         "anything else as a Scan; writes need the full key and run through the normal write path."),
+                         "anything else as a Scan; writes need the full key and run through the normal write path. "
+                         "A nested path in the SELECT list answers under its last name (SELECT a.b gives b)."),
     "BatchExecuteStatement": (SUPPORTED, "Up to 25 statements, all reads (full-key SELECTs) or all writes; each "
                               "statement runs and reports its own error."),
     "ExecuteTransaction": (SUPPORTED, "Up to 100 statements: writes (and EXISTS checks) all or nothing in one "
                            "database transaction, or reads from one snapshot; ClientRequestToken kept 10 minutes."),
     # Tags, backups, service information
     "TagResource": (SUPPORTED, "Tables (a stream ARN tags its table); 50 tags, DynamoDB's key/value rules and "
-                    "messages; all or nothing. Takes effect at once (DynamoDB applies tags asynchronously)."),
-    "UntagResource": (SUPPORTED, ""),
+                    "messages; all or nothing. Takes effect at once (DynamoDB applies tags asynchronously). "
+                    "Empty response body, as DynamoDB's."),
+    "UntagResource": (SUPPORTED, "Empty response body, as TagResource's."),
     "ListTagsOfResource": (SUPPORTED, "All of a table's tags (at most 50) fit in one page; NextToken is honoured."),
     "CreateBackup": (SUPPORTED, "A consistent copy of the items and description, made inside the database in "
                      "one transaction; AVAILABLE already in the response (DynamoDB answers CREATING and is "
@@ -135,22 +142,22 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
     ("CreateTable", "OnDemandThroughput"): (PARTIAL, "Accepted, not enforced."),
     ("CreateTable", "WarmThroughput"): (PARTIAL, "Accepted, not enforced."),
     ("CreateTable", "ProvisionedThroughput"): (PARTIAL, "Stored and reported; throughput is not throttled."),
-    ("UpdateTable", "GlobalSecondaryIndexUpdates"): (SUPPORTED, "Create backfills in the background (IndexStatus CREATING, then ACTIVE); Delete; Update of throughput."),
     ("UpdateTable", "ReplicaUpdates"): (NO, "Global Tables are out of scope."),
     ("UpdateTable", "SSESpecification"): (NO, ""),
     ("UpdateTable", "MultiRegionConsistency"): (NO, "Global Tables are out of scope."),
     ("UpdateTable", "GlobalTableWitnessUpdates"): (NO, "Global Tables are out of scope."),
     ("UpdateTable", "OnDemandThroughput"): (PARTIAL, "Accepted, not enforced."),
     ("UpdateTable", "WarmThroughput"): (PARTIAL, "Accepted, not enforced."),
-    ("PutItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
-    ("UpdateItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
-    ("DeleteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
+    ("PutItem", "ReturnItemCollectionMetrics"): (SUPPORTED, "On tables with local secondary indexes: ItemCollectionKey and SizeEstimateRangeGB (whole gigabytes either side of the measured size of the partition's items and LSI entries); none for tables without."),
+    ("UpdateItem", "ReturnItemCollectionMetrics"): (SUPPORTED, "On tables with local secondary indexes: ItemCollectionKey and SizeEstimateRangeGB (whole gigabytes either side of the measured size of the partition's items and LSI entries); none for tables without."),
+    ("DeleteItem", "ReturnItemCollectionMetrics"): (SUPPORTED, "On tables with local secondary indexes: ItemCollectionKey and SizeEstimateRangeGB (whole gigabytes either side of the measured size of the partition's items and LSI entries); none for tables without."),
     ("GetItem", "ConsistentRead"): (SUPPORTED, "Every read is strongly consistent; capacity is counted as asked."),
     ("Query", "ConsistentRead"): (SUPPORTED, "Every read is strongly consistent (indexes are written with their "
                                   "items); rejected on GSIs as DynamoDB does."),
-    ("BatchWriteItem", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
-    ("TransactWriteItems", "ReturnItemCollectionMetrics"): (PARTIAL, "Accepted; metrics are not returned."),
-    ("DescribeStream", "ShardFilter"): (SUPPORTED, "The one shard never splits: CHILD_SHARDS finds none."),
+    ("BatchWriteItem", "ReturnItemCollectionMetrics"): (SUPPORTED, "On tables with local secondary indexes: ItemCollectionKey and SizeEstimateRangeGB (whole gigabytes either side of the measured size of the partition's items and LSI entries); none for tables without."),
+    ("TransactWriteItems", "ReturnItemCollectionMetrics"): (SUPPORTED, "On tables with local secondary indexes: ItemCollectionKey and SizeEstimateRangeGB (whole gigabytes either side of the measured size of the partition's items and LSI entries); none for tables without."),
+    ("DescribeStream", "ShardFilter"): (SUPPORTED, "Type and ShardId are both required. The one shard never "
+                                         "splits: CHILD_SHARDS finds none."),
     ("ExportTableToPointInTime", "S3BucketOwner"): (PARTIAL, "Accepted and ignored: buckets are folders."),
     ("ExportTableToPointInTime", "S3SseAlgorithm"): (PARTIAL, "Accepted and reported, not applied."),
     ("ExportTableToPointInTime", "S3SseKmsKeyId"): (PARTIAL, "Accepted and reported, not applied."),
@@ -169,6 +176,28 @@ PARAMETERS: dict[tuple[str, str], tuple[str, str]] = {
     ("ImportTable", "S3BucketSource"): (SUPPORTED, "S3BucketOwner is accepted and ignored."),
     ("ImportTable", "TableCreationParameters"): (PARTIAL, "SSESpecification, OnDemandThroughput and VectorIndexes "
                                                  "are accepted and ignored."),
+    # Multi-attribute GSI keys and the key-schema checks (merged from the docs).
+    ("CreateTable", "KeySchema"): (SUPPORTED, 'One HASH and at most one RANGE attribute (a longer list is refused with DynamoDB\'s `length less than or equal to 2` text). Without KeySchema or AttributeDefinitions: Coral\'s "must not be null" (400).'),
+    ("CreateTable", "LocalSecondaryIndexes"): (SUPPORTED, "One HASH (the table's) and one RANGE attribute."),
+    ("CreateTable", "GlobalSecondaryIndexes"): (SUPPORTED, "Multi-attribute keys: up to 4 HASH then up to 4 RANGE attributes, each of its own type (S, N, B); an item lacking any of them is not in the index. INCLUDE needs distinct NonKeyAttributes. DynamoDB's texts for too many attributes, a HASH after a RANGE and duplicates are unpublished: see wireapi/errors.py."),
+    ("ExecuteStatement", "Statement"): (SUPPORTED, 'A read of a GSI with a multi-attribute key is refused with DynamoDB\'s text ("PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys."); the table and its other indexes read as usual.'),
+    ("Query", "KeyConditions"): (SUPPORTED, 'Same rules as KeyConditionExpression on multi-attribute keys.'),
+    ("Query", "ExclusiveStartKey"): (SUPPORTED, 'On a multi-attribute GSI it carries the table key and every index key attribute, as LastEvaluatedKey does.'),
+    ("Query", "FilterExpression"): (SUPPORTED, "May not name any key attribute of the queried index (all of a multi-attribute key's)."),
+    ("Query", "KeyConditionExpression"): (SUPPORTED, 'Multi-attribute GSI keys: `=` on every HASH attribute, RANGE attributes from the first without a gap, a range test (<, <=, >, >=, BETWEEN, begins_with) only on the last one named; read as one index range scan. DynamoDB\'s "RANGE key attributes … must have equality conditions …" text for a gap.'),
+    ("UpdateTable", "GlobalSecondaryIndexUpdates"): (SUPPORTED, "Create (multi-attribute keys included; its key attributes must be in the request's AttributeDefinitions) backfills in the background (IndexStatus CREATING, then ACTIVE): items violating the new key schema (type, empty value, over 2048/1024 bytes) are left out, as DynamoDB does, and counted by `manage.py checkconsistency`; writes during the backfill are indexed. Delete; Update of throughput. One action per update element."),
+    # Issue 13 (fidelity).
+    ("Scan", "Segment"): (SUPPORTED, 'Refused without TotalSegments (Segment 0 too), as DynamoDB.'),
+    ("PutItem", "ReturnConsumedCapacity"): (SUPPORTED, "INDEXES reports each index written (GlobalSecondaryIndexes, LocalSecondaryIndexes) by DynamoDB's rules: an entry written or removed costs a write each, a changed index key both; TOTAL includes them."),
+    ("UpdateItem", "ReturnConsumedCapacity"): (SUPPORTED, "INDEXES reports each index written (GlobalSecondaryIndexes, LocalSecondaryIndexes) by DynamoDB's rules: an entry written or removed costs a write each, a changed index key both; TOTAL includes them."),
+    ("DeleteItem", "ReturnConsumedCapacity"): (SUPPORTED, "INDEXES reports each index written (GlobalSecondaryIndexes, LocalSecondaryIndexes) by DynamoDB's rules: an entry written or removed costs a write each, a changed index key both; TOTAL includes them."),
+    ("BatchWriteItem", "ReturnConsumedCapacity"): (SUPPORTED, "INDEXES reports each index written (GlobalSecondaryIndexes, LocalSecondaryIndexes) by DynamoDB's rules: an entry written or removed costs a write each, a changed index key both; TOTAL includes them."),
+    ("TransactWriteItems", "ReturnConsumedCapacity"): (SUPPORTED, "INDEXES reports each index written (GlobalSecondaryIndexes, LocalSecondaryIndexes) by DynamoDB's rules: an entry written or removed costs a write each, a changed index key both; TOTAL includes them."),
+    ("PutItem", "ConditionalOperator"): (SUPPORTED, 'Refused without Expected.'),
+    ("UpdateItem", "ConditionalOperator"): (SUPPORTED, 'Refused without Expected.'),
+    ("DeleteItem", "ConditionalOperator"): (SUPPORTED, 'Refused without Expected.'),
+    ("Query", "ConditionalOperator"): (SUPPORTED, 'Refused without QueryFilter.'),
+    ("Scan", "ConditionalOperator"): (SUPPORTED, 'Refused without ScanFilter.'),
 }
 
 LABEL = {SUPPORTED: "✅ yes", PARTIAL: "🟡 partial", NO: "❌ no"}

@@ -234,7 +234,7 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], raw: bytes, body: by
     sreq = sigv4.SigV4Request(scope["method"], scope.get("raw_path") or scope["path"].encode(),
                               scope.get("query_string", b""), scope["headers"], raw)
     now, skew = datetime.now(timezone.utc), settings.EXTENDDB_SIGV4_SKEW_SECONDS
-    auth = sigv4.parse_auth(sreq, now, skew)
+    auth = sigv4.parse_auth(sreq, now, skew, region=settings.EXTENDDB_REGION)  # DynamoDB's regional endpoint
     credential = await runtime.credentials.lookup(auth.access_key_id)
     # An expired key is refused as DynamoDB refuses an inactive one (same error and text).
     if credential is None or not credential.usable(now.timestamp()):

@@ -31,9 +31,31 @@ def requested(data: dict[str, Any]) -> str | None:
     return mode if mode in ("TOTAL", "INDEXES") else None
 
 
-def per_table(data: dict[str, Any], units: dict[str, float], kind: str | None = None) -> list[dict[str, Any]] | None:
+def with_indexes(entry: dict[str, Any], mode: str, index_units: list[tuple[Any, float]],
+                 kind: str | None = None) -> dict[str, Any]:
+    """Add the indexes' units to a ConsumedCapacity entry: to its total, and with
+    INDEXES as GlobalSecondaryIndexes / LocalSecondaryIndexes (specs: wireapi.indexes.IndexSpec)."""
+    if not index_units:
+        return entry
+    extra = sum(units for _, units in index_units)
+    entry["CapacityUnits"] += extra
+    if kind:
+        entry[kind] += extra
+    if mode == "INDEXES":
+        for spec, units in index_units:
+            group = "GlobalSecondaryIndexes" if spec.kind == "GSI" else "LocalSecondaryIndexes"
+            entry.setdefault(group, {}).setdefault(spec.name, {"CapacityUnits": 0.0, **({kind: 0.0} if kind else {})})
+            entry[group][spec.name]["CapacityUnits"] += units
+            if kind:
+                entry[group][spec.name][kind] += units
+    return entry
+
+
+def per_table(data: dict[str, Any], units: dict[str, float], kind: str | None = None,
+              index_units: dict[str, list[tuple[Any, float]]] | None = None) -> list[dict[str, Any]] | None:
     """ConsumedCapacity entries of a multi-table call, or None when not asked for; `kind`
-    ("ReadCapacityUnits"/"WriteCapacityUnits") is added for transactional calls."""
+    ("ReadCapacityUnits"/"WriteCapacityUnits") is added for transactional calls;
+    `index_units`: per table, what its indexes spent (with_indexes)."""
     mode = requested(data)
     if mode is None:
         return None
@@ -44,5 +66,5 @@ def per_table(data: dict[str, Any], units: dict[str, float], kind: str | None = 
             entry[kind] = total
         if mode == "INDEXES":
             entry["Table"] = {"CapacityUnits": total, **({kind: total} if kind else {})}
-        out.append(entry)
+        out.append(with_indexes(entry, mode, (index_units or {}).get(name, []), kind))
     return out

@@ -84,6 +84,14 @@ class ValidationException(DynamoDBError):
     type_name = _VALIDATE + "ValidationException"
 
 
+class InvalidKey(ValidationException):
+    """A key that does not fit the table's key schema (missing, mistyped, empty,
+    too long). A transaction reports it as the ValidationError cancellation
+    reason of its action ("There is a user error, such as an invalid data
+    format", DynamoDB's TransactionCanceledException documentation) rather than
+    as a ValidationException of the whole request."""
+
+
 # Size and depth limits, checked before the work they bound (docs: "Service,
 # account, and table quotas in Amazon DynamoDB").
 MAX_NESTING_LEVELS = 32  # of maps and lists in an attribute value, and of a document path
@@ -250,6 +258,12 @@ class TrimmedDataAccess(DynamoDBError):
     type_name = _DDB + "TrimmedDataAccessException"
 
 
+def shard_filter_incomplete(members: list[str]) -> ValidationException:
+    """DescribeStream's ShardFilter needs both Type and ShardId (a filter on child
+    shards of one shard). DynamoDB's text is unpublished: ours, in Coral's form."""
+    return coral_null(members)
+
+
 def stream_not_found(arn: str) -> ResourceNotFound:
     return ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
 
@@ -265,8 +279,8 @@ def table_in_use(name: str) -> ResourceInUse:
     return ResourceInUse(f"Table already exists: {name}")
 
 
-def key_schema_mismatch() -> ValidationException:
-    return ValidationException("The provided key element does not match the schema")
+def key_schema_mismatch() -> InvalidKey:
+    return InvalidKey("The provided key element does not match the schema")
 
 
 def validation_errors(errors: list[str]) -> ValidationException:
@@ -433,6 +447,12 @@ def partiql_set_function(function: str, problem: str, at: str) -> ValidationExce
             "first": f"The first argument to {name} must equal the assignment value",
             "second": f"The second argument to {name} must be a value with type SET"}[problem]
     return ValidationException(f"{text} at {at}")
+
+
+# --- legacy parameters (Expected, QueryFilter, ScanFilter) -------------------------
+
+# DynamoDB's text is unpublished: this is the one AWS's DAX client gives.
+CONDITIONAL_OPERATOR_ALONE = "ConditionalOperator cannot be used without Filter or Expected"
 
 
 # --- cancellation reasons ------------------------------------------------------

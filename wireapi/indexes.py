@@ -11,7 +11,7 @@ import orjson
 from storage.backends import Transaction
 from storage.keycodec import PART_END, encode_key_value, escape_part
 
-from . import errors, values
+from . import capacity, errors, values
 from .key_schemas import attribute_types, from_elements
 from .keys import MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES, KeySchema, check_size
 
@@ -129,6 +129,31 @@ def project(spec: IndexSpec, item: dict[str, Any]) -> dict[str, Any]:
     if spec.projection_type == "ALL":
         return item
     return {name: value for name, value in item.items() if name in spec.projected}
+
+
+def write_costs(specs: list[IndexSpec], old: dict[str, Any] | None, new: dict[str, Any] | None,
+                transactional: bool = False) -> list[tuple[IndexSpec, float]]:
+    """Write units each index spends on a base item going from `old` to `new`,
+    by DynamoDB's rules: an entry removed and one written cost one write each (a
+    changed index key both), sized by the projected entry; an index whose entry
+    does not change costs nothing and is left out. The same decisions as maintain()."""
+    out: list[tuple[IndexSpec, float]] = []
+    for spec in specs:
+        if not spec.writable:
+            continue
+        old_key, new_key = index_key(spec, old, strict=False), index_key(spec, new)
+        units = 0.0
+        if old_key is not None and old_key != new_key:
+            assert old is not None
+            units += capacity.write_units(values.item_size(project(spec, old)), transactional)
+        if new_key is not None:
+            assert new is not None
+            entry = project(spec, new)
+            if not (old_key == new_key and old is not None and project(spec, old) == entry):
+                units += capacity.write_units(values.item_size(entry), transactional)
+        if units:
+            out.append((spec, units))
+    return out
 
 
 async def maintain(txn: Transaction, specs: list[IndexSpec], pk: bytes, sk: bytes,

@@ -5,7 +5,7 @@ import base64
 from dataclasses import dataclass
 
 from storage.keycodec import encode_key_value
-from wireapi.errors import ValidationException, key_schema_mismatch
+from wireapi.errors import InvalidKey, key_schema_mismatch
 
 MAX_HASH_KEY_BYTES = 2048
 MAX_RANGE_KEY_BYTES = 1024
@@ -63,12 +63,12 @@ def check_size(value: str, key_type: str, is_hash: bool) -> None:
         return
     size = _raw_len(value, key_type)
     if is_hash and size > MAX_HASH_KEY_BYTES:
-        raise ValidationException(
+        raise InvalidKey(
             "One or more parameter values were invalid: "
             "Size of hashkey has exceeded the maximum size limit of2048 bytes"
         )
     if not is_hash and size > MAX_RANGE_KEY_BYTES:
-        raise ValidationException(
+        raise InvalidKey(
             "One or more parameter values were invalid: "
             "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
         )
@@ -91,18 +91,18 @@ def key_from_item(schema: KeySchema, item: dict) -> tuple[bytes, bytes]:
     for name, key_type, is_hash in schema.parts():
         av = item.get(name)
         if av is None:
-            raise ValidationException(
+            raise InvalidKey(
                 f"One or more parameter values were invalid: Missing the key {name} in the item"
             )
         if key_type not in av:
             actual = next(iter(av), None)
-            raise ValidationException(
+            raise InvalidKey(
                 "One or more parameter values were invalid: "
                 f"Type mismatch for key {name} expected: {key_type} actual: {actual}"
             )
         kind = _empty_kind(av[key_type], key_type)
         if kind:
-            raise ValidationException(
+            raise InvalidKey(
                 "One or more parameter values are not valid. The AttributeValue for a key "
                 f"attribute cannot contain an empty {kind} value. Key: {name}"
             )
@@ -121,7 +121,7 @@ def key_from_key_param(schema: KeySchema, key: dict) -> tuple[bytes, bytes]:
             raise key_schema_mismatch()
         kind = _empty_kind(av[key_type], key_type)
         if kind:
-            raise ValidationException(
+            raise InvalidKey(
                 "One or more parameter values were invalid: The AttributeValue for a key "
                 f"attribute cannot contain an empty {kind} value. Key: {name}"
             )

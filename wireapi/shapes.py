@@ -43,6 +43,7 @@ class Shape:
     checks: list[tuple[str, str, Shape, bool]] = field(default_factory=list)
     required: frozenset[str] = frozenset()
     member: Shape | None = None  # list element / map value
+    key: Shape | None = None  # map key
     min: int | float | None = None
     max: int | float | None = None
     pattern: re.Pattern[str] | None = None
@@ -78,6 +79,7 @@ def _compile(model: dict[str, Any]) -> dict[str, Shape]:
         elif shape.kind == "list":
             shape.member = build(spec["member"]["shape"])
         elif shape.kind == "map":
+            shape.key = build(spec["key"]["shape"])
             shape.member = build(spec["value"]["shape"])
         return shape
 
@@ -266,7 +268,9 @@ def _render(value: Any) -> str:
     elif isinstance(value, list):
         text = "[" + ", ".join(_render_bare(v) for v in value) + "]"
     elif isinstance(value, dict):
-        text = orjson.dumps(value).decode()
+        # Coral prints a Java map. Its values are Java objects whose toString DynamoDB
+        # does not publish: here they print as maps too (not DynamoDB's text).
+        text = "{" + ", ".join(f"{k}={_render_bare(v)}" for k, v in value.items()) + "}"
     else:
         text = str(value)
     return f"'{text}'"
@@ -296,7 +300,45 @@ def _fail(out: list[str], value: Any, path: str, message: str) -> None:
         out.append(f"Value {_render(value)} at '{path}' failed to satisfy constraint: {message}")
 
 
-def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], name: str = "") -> None:
+def _constraint_texts(shape: Shape) -> list[str]:
+    """A string's or list's constraints as Coral lists them for map keys and values."""
+    texts = []
+    if shape.max is not None:
+        texts.append(f"Member must have length less than or equal to {shape.max}")
+    if shape.min is not None:
+        texts.append(f"Member must have length greater than or equal to {shape.min}")
+    if shape.pattern is not None:
+        texts.append(f"Member must satisfy regular expression pattern: {shape.pattern_text}")
+    return texts
+
+
+def _violates(value: Any, shape: Shape) -> bool:
+    if shape.min is not None and _length(value) < shape.min:
+        return True
+    if shape.max is not None and _length(value) > shape.max:
+        return True
+    return shape.pattern is not None and isinstance(value, str) and not shape.pattern.fullmatch(value)
+
+
+def _check_map_entries(value: dict, shape: Shape, path: str, out: list[str]) -> None:
+    """Coral checks a map's keys, and its values' own lengths, once per map:
+    "Map keys must satisfy constraint: [...]" (a table name that is not an ARN
+    is held to the table name rules, as elsewhere)."""
+    key_shape = shape.key
+    if key_shape is not None and key_shape.kind == "string":
+        for key in value:
+            rules = _TABLE_NAME if key_shape.name == "TableArn" and not key.startswith("arn:") else key_shape
+            if _violates(key, rules):
+                _fail(out, value, path, f"Map keys must satisfy constraint: [{', '.join(_constraint_texts(rules))}]")
+                break
+    member = shape.member
+    if member is not None and member.kind in ("list", "string") and (member.min is not None or member.max is not None):
+        if any(_violates(v, member) for v in value.values() if v is not None):
+            _fail(out, value, path, f"Map value must satisfy constraint: [{', '.join(_constraint_texts(member))}]")
+
+
+def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], name: str = "",
+           map_value: bool = False) -> None:
     if value is None:
         if required:
             _fail(out, value, path, "Member must not be null")
@@ -320,25 +362,30 @@ def _check(value: Any, shape: Shape, path: str, required: bool, out: list[str], 
         if shape.max is not None and value > shape.max:
             _fail(out, value, path, f"Member must have value less than or equal to {shape.max}")
     elif kind in ("list", "map"):
-        if shape.min is not None and _length(value) < shape.min:
-            _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
-        if shape.max is not None and _length(value) > shape.max:
-            absurd = len(value) > _ABSURD * shape.max
-            shown = (value[:_ABSURD * shape.max] if isinstance(value, list)
-                     else dict(list(value.items())[:_ABSURD * shape.max])) if absurd else value
-            _fail(out, shown, path, f"Member must have length less than or equal to {shape.max}")
-            if absurd:
-                return
+        if not map_value:  # a map's values' lengths: _check_map_entries
+            if shape.min is not None and _length(value) < shape.min:
+                _fail(out, value, path, f"Member must have length greater than or equal to {shape.min}")
+            if shape.max is not None and _length(value) > shape.max:
+                absurd = len(value) > _ABSURD * shape.max
+                shown = (value[:_ABSURD * shape.max] if isinstance(value, list)
+                         else dict(list(value.items())[:_ABSURD * shape.max])) if absurd else value
+                _fail(out, shown, path, f"Member must have length less than or equal to {shape.max}")
+                if absurd:
+                    return
+        if kind == "map":
+            _check_map_entries(value, shape, path, out)
         member = shape.member
         assert member is not None
         # Attribute values are checked by wireapi.values: no need to visit them (an item's every attribute).
+        if kind == "map" and member.kind == "string":
+            return  # the values' lengths are checked above
         if (member.kind in ("list", "map", "string") or member.min is not None
                 or (member.kind == "structure" and member.name != "AttributeValue")):
             items = enumerate(value, 1) if kind == "list" else value.items()
             for index, child in items:
                 if len(out) >= MAX_ERRORS:
                     return
-                _check(child, member, f"{path}.{index}.member", False, out, name)
+                _check(child, member, f"{path}.{index}.member", False, out, name, map_value=kind == "map")
     elif kind == "structure":
         if shape.name == "AttributeValue":
             return  # attribute values are checked by wireapi.values

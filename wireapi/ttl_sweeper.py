@@ -39,6 +39,8 @@ DELETE_BATCH = 100
 SCAN_PAGE = 500
 BATCH_PAUSE_SECONDS = 0.05
 
+IGNORED_AFTER_SECONDS = 5 * 365 * 86400  # "more than five years in the past" (DynamoDB's TTL documentation)
+
 # Where the next sweep of each table resumes (table id -> last key read).
 _cursors: dict[int, tuple[bytes, bytes]] = {}
 
@@ -55,10 +57,12 @@ def expiry(item: dict[str, Any], attribute: str) -> Decimal | None:
 
 
 def is_expired(item: dict[str, Any] | None, attribute: str, now: float) -> bool:
+    """Expired, and not more than five years ago: DynamoDB ignores older expiry
+    times (often a value in another unit, or a mistake) and keeps the item."""
     if item is None:
         return False
     when = expiry(item, attribute)
-    return when is not None and when < Decimal(repr(now))
+    return when is not None and now - IGNORED_AFTER_SECONDS <= when < Decimal(repr(now))
 
 
 async def _ttl_tables(runtime: Runtime) -> list[tuple[TableRecord, str]]:

@@ -10,7 +10,7 @@ from ..access import needs, page
 
 # (environment variable, setting, what it means); see the README's configuration table.
 SHOWN = (
-    ("EXTENDDB_REGION", "EXTENDDB_REGION", "region reported in ARNs"),
+    ("EXTENDDB_REGION", "EXTENDDB_REGION", "region clients sign for, reported in ARNs"),
     ("EXTENDDB_ACCOUNT_ID", "EXTENDDB_ACCOUNT_ID", "account reported in ARNs"),
     ("EXTENDDB_HOST / EXTENDDB_PORT", None, "HTTPS listen address"),
     ("EXTENDDB_WORKERS", "EXTENDDB_WORKERS", "server worker processes"),

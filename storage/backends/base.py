@@ -289,6 +289,11 @@ class StorageBackend(Reader):
     async def table_stats(self, table_id: int) -> tuple[int, int]:
         """(item count, total item bytes)."""
 
+    @abc.abstractmethod
+    async def collection_size(self, table_id: int, pk: bytes, lsi_ids: list[int]) -> int:
+        """Bytes of the items with partition key `pk` and of their entries in the
+        local secondary indexes `lsi_ids` (ReturnItemCollectionMetrics)."""
+
     # --- secondary indexes ---------------------------------------------------
     @abc.abstractmethod
     async def create_index(self, table_id: int, name: str, kind: str, status: str) -> int: ...

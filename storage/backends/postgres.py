@@ -384,6 +384,14 @@ class PostgresBackend(StorageBackend):
         assert row is not None
         return int(row[0]), int(row[1])
 
+    async def collection_size(self, table_id: int, pk: bytes, lsi_ids: list[int]) -> int:
+        row = await self._one(sql.COLLECTION_ITEMS_SIZE, (table_id, pk))
+        total = int(row[0]) if row else 0
+        for index_id in lsi_ids:
+            row = await self._one(sql.COLLECTION_ENTRIES_SIZE, (index_id, pk))
+            total += int(row[0]) if row else 0
+        return total
+
     async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
         if not await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version)):
             raise StaleSchema(table_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from functools import cache
+from typing import Literal
 
 from .base import KeyRange
 
@@ -40,6 +41,10 @@ DELETE_TABLE = "DELETE FROM ddb_table WHERE id = %s"
 LIST_TABLES = "SELECT name FROM ddb_table ORDER BY name LIMIT %s"
 LIST_TABLES_AFTER = "SELECT name FROM ddb_table WHERE name > %s ORDER BY name LIMIT %s"
 TABLE_STATS = "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_item WHERE table_id = %s"
+# An item collection: the items of one partition key and their entries in the LSIs.
+COLLECTION_ITEMS_SIZE = "SELECT COALESCE(SUM(size), 0) FROM ddb_item WHERE table_id = %s AND hash_key = %s"
+COLLECTION_ENTRIES_SIZE = ("SELECT COALESCE(SUM(size), 0) FROM ddb_index_entry "
+                           "WHERE index_id = %s AND index_hash = %s")
 
 INSERT_INDEX = "INSERT INTO ddb_index (table_id, name, kind, status) VALUES (%s, %s, %s, %s) RETURNING id"
 SET_INDEX_STATUS = "UPDATE ddb_index SET status = %s WHERE id = %s"
@@ -101,7 +106,10 @@ DELETE_INDEX_ENTRY = (
 # transaction flushes first), so the parts, which all see one snapshot, cannot collide.
 _ITEM_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[]) AS k(t, h, r)"
 _ENTRY_KEYS = "unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[]) AS k(i, h, r, p, s)"
-WRITE_PARTS = {  # name: (statement, number of array parameters)
+# The names write_many() takes: fixed keys of WRITE_PARTS, never text from a request.
+WritePart = Literal["item_updates", "item_deletes", "entry_deletes", "entry_puts"]
+
+WRITE_PARTS: dict[WritePart, tuple[str, int]] = {  # name: (statement, number of array parameters)
     "item_updates": ("UPDATE ddb_item it SET body = k.b, size = k.z FROM unnest(%s::bigint[], %s::bytea[], "
                      "%s::bytea[], %s::bytea[], %s::int[]) AS k(t, h, r, b, z) WHERE it.table_id = k.t "
                      "AND it.hash_key = k.h AND it.range_key = k.r", 5),
@@ -117,7 +125,7 @@ WRITE_PARTS = {  # name: (statement, number of array parameters)
 
 
 @cache
-def write_many(parts: tuple[str, ...]) -> str:
+def write_many(parts: tuple[WritePart, ...]) -> str:
     """One statement running the named WRITE_PARTS, in that order of parameters."""
     texts = [WRITE_PARTS[p][0] for p in parts]
     if len(texts) == 1:

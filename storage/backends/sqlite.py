@@ -288,6 +288,12 @@ class SQLiteBackend(StorageBackend):
         row = self.conn.execute(qmark(sql.TABLE_STATS), (table_id,)).fetchone()
         return int(row[0]), int(row[1])
 
+    async def collection_size(self, table_id: int, pk: bytes, lsi_ids: list[int]) -> int:
+        total = int(self.conn.execute(qmark(sql.COLLECTION_ITEMS_SIZE), (table_id, pk)).fetchone()[0])
+        for index_id in lsi_ids:
+            total += int(self.conn.execute(qmark(sql.COLLECTION_ENTRIES_SIZE), (index_id, pk)).fetchone()[0])
+        return total
+
     async def get_item(self, table_id: int, pk: bytes, sk: bytes) -> bytes | None:
         row = self.conn.execute(qmark(sql.GET_ITEM), (table_id, pk, sk)).fetchone()
         return row[0] if row else None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import testenv
 from ..server import ROOT, manage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -164,7 +165,7 @@ def client_for(server, key_id: str, secret: str):
 
     from ..conftest import CLIENT_CONFIG
 
-    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
+    return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=testenv.REGION,
                         aws_access_key_id=key_id, aws_secret_access_key=secret,
                         verify=server.ca_bundle, config=CLIENT_CONFIG)
 

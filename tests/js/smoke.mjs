@@ -7,7 +7,7 @@ import {
 
 const client = new DynamoDBClient({
   endpoint: process.env.ENDPOINT,
-  region: "local",
+  region: process.env.AWS_REGION ?? "us-east-1",
   credentials: {
     accessKeyId: process.env.AWS_ACCESS_KEY_ID,
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,

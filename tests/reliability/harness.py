@@ -111,7 +111,7 @@ def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 def client(server: Server, key: Key, *, retries: int = 1, read_timeout: float = 30, service: str = "dynamodb"):
     config = Config(retries={"max_attempts": retries, "mode": "standard"}, connect_timeout=5,
                     read_timeout=read_timeout, max_pool_connections=32)
-    return boto3.client(service, endpoint_url=server.endpoint, region_name="us-east-1",
+    return boto3.client(service, endpoint_url=server.endpoint, region_name=testenv.REGION,
                         aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                         verify=server.ca_bundle, config=config)
 
@@ -245,7 +245,7 @@ def signed_request(server: Server, key: Key, target: str, body: bytes) -> tuple[
 
     request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{target}"})
-    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "dynamodb", testenv.REGION).add_auth(request)
     lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items() if name.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), body

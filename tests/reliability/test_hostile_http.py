@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from wireapi import shapes
 
+from .. import testenv
 from . import strategies as S
 
 EXAMPLES = int(os.environ.get("EXTENDDB_HYPOTHESIS_HTTP_EXAMPLES", "60"))
@@ -38,7 +39,7 @@ def http(server, key):
         request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
             "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target, **(headers or {})})
         if sign:
-            SigV4Auth(credentials, "dynamodb", "us-east-1").add_auth(request)
+            SigV4Auth(credentials, "dynamodb", testenv.REGION).add_auth(request)
         prepared = request.prepare()
         return session.post(prepared.url, data=body, headers=dict(prepared.headers), timeout=30,
                             verify=server.ca_bundle)

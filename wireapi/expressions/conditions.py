@@ -251,6 +251,17 @@ class _Resolver:
             return "N"
         return "BOOL"  # contains
 
+    def ordered(self, operator: str, kinds: tuple[str | None, ...]) -> None:
+        """<, <=, >, >= and BETWEEN order strings, numbers and binaries only: a
+        constant (or size()) of another type is refused before any item is read."""
+        if "function" in self.errors:
+            return
+        for kind in kinds:
+            if kind is not None and kind not in ("S", "N", "B"):
+                self.error("function", "Incorrect operand type for operator or function; "
+                                       f"operator or function: {operator}, operand type: {kind}")
+                return
+
     def between(self, low: tuple[Operand, str | None], high: tuple[Operand, str | None]) -> None:
         if "function" in self.errors:
             return
@@ -272,14 +283,17 @@ class _Resolver:
 
     def leaf(self, cond: Condition) -> Condition:
         if isinstance(cond, Compare):
-            left, _ = self.operand(cond.left)
-            right, _ = self.operand(cond.right)
+            left, left_type = self.operand(cond.left)
+            right, right_type = self.operand(cond.right)
             self.distinct(cond.op, (left, right))
+            if cond.op not in ("=", "<>"):
+                self.ordered(cond.op, (left_type, right_type))
             return Compare(cond.op, left, right)
         if isinstance(cond, Between):
-            operand, _ = self.operand(cond.operand)
+            operand, operand_type = self.operand(cond.operand)
             low = self.operand(cond.low)
             high = self.operand(cond.high)
+            self.ordered("BETWEEN", (operand_type, low[1], high[1]))
             self.between(low, high)
             return Between(operand, low[0], high[0])
         if isinstance(cond, In):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from wireapi import errors
 from wireapi.errors import ValidationException
 
 from .ast import Literal
@@ -18,8 +19,8 @@ from .updates import ResolvedAction, UpdatePlan
 _INVALID = "One or more parameter values were invalid: "
 _ARG_COUNTS = {"NULL": 0, "NOT_NULL": 0, "EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1,
                "CONTAINS": 1, "NOT_CONTAINS": 1, "BEGINS_WITH": 1, "BETWEEN": 2}
+# EQ and NE take a value of any type (lists, maps, BOOL and NULL too), as DynamoDB does.
 _ALLOWED_TYPES = {
-    "EQ": ("S", "N", "B", "SS", "NS", "BS"), "NE": ("S", "N", "B", "SS", "NS", "BS"),
     "LE": ("S", "N", "B"), "LT": ("S", "N", "B"), "GE": ("S", "N", "B"), "GT": ("S", "N", "B"),
     "CONTAINS": ("S", "N", "B"), "NOT_CONTAINS": ("S", "N", "B"), "BEGINS_WITH": ("S", "B"),
     "IN": ("S", "N", "B"), "BETWEEN": ("S", "N", "B"),
@@ -61,8 +62,8 @@ def compare_legacy(operator: str, value: dict | None, args: list[dict]) -> bool:
         return value is not None
     if operator == "NE":
         return value is None or not values.values_equal(value, args[0])
-    if operator == "NOT_CONTAINS":
-        return value is None or not _contains(value, args[0])
+    if operator == "NOT_CONTAINS":  # false on a missing attribute, as in DynamoDB
+        return value is not None and not _contains(value, args[0])
     if value is None:
         return False
     if operator == "EQ":
@@ -131,6 +132,7 @@ def condition_from_expected(expected: dict, conditional_operator: str | None = N
             args = [values.validate_value(arg) for arg in args]
             if args and any(_kind(a) != _kind(args[0]) for a in args):
                 raise ValidationException(_INVALID + "AttributeValues inside AttributeValueList must be of same type")
+            _check_types(operator, args)
             if operator == "BETWEEN" and (values.compare_values(args[0], args[1]) or 0) > 0:
                 raise ValidationException(
                     "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
@@ -163,14 +165,26 @@ def check_condition_args(operator: str, args: list[dict]) -> None:
         raise ValidationException(_INVALID + f"Invalid number of argument(s) for the {operator} ComparisonOperator")
     if args and any(_kind(a) != _kind(args[0]) for a in args):
         raise ValidationException(_INVALID + "AttributeValues inside AttributeValueList must be of same type")
+    _check_types(operator, args)
+    if operator == "BETWEEN" and (_values().compare_values(args[0], args[1]) or 0) > 0:
+        raise ValidationException(
+            "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
+
+
+def _check_types(operator: str, args: list[dict]) -> None:
+    """A constant of a type the operator cannot test: refused before any item is read."""
     allowed = _ALLOWED_TYPES.get(operator)
     for arg in args:
         if allowed and _kind(arg) not in allowed:
             raise ValidationException(
                 _INVALID + f"ComparisonOperator {operator} is not valid for {_kind(arg)} AttributeValue type")
-    if operator == "BETWEEN" and (_values().compare_values(args[0], args[1]) or 0) > 0:
-        raise ValidationException(
-            "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
+
+
+def check_conditional_operator(data: dict, legacy_param: str) -> None:
+    """ConditionalOperator joins the tests of Expected (QueryFilter, ScanFilter):
+    without them it is refused."""
+    if data.get("ConditionalOperator") is not None and not data.get(legacy_param):
+        raise ValidationException(errors.CONDITIONAL_OPERATOR_ALONE)
 
 
 def validate_conditions(conditions: dict) -> dict[str, tuple[str, tuple[dict, ...]]]:

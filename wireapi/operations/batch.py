@@ -5,7 +5,7 @@ from typing import Any
 
 import orjson
 
-from .. import capacity, errors, expressions, values
+from .. import capacity, errors, expressions, indexes, item_collections, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WritesFailed, prepare_delete, prepare_put, projection_for,
@@ -117,12 +117,18 @@ async def batch_write_item(req: Request, data: dict[str, Any]) -> dict[str, Any]
     except WritesFailed as failed:
         raise next(f[0] for f in failed.failures if f is not None) from None
     units: dict[str, float] = {}
+    index_units: dict[str, list[tuple[Any, float]]] = {}
     for write, outcome in zip(writes, outcomes):
         size = max(values.item_size(outcome.new) if outcome.new else 0,
                    values.item_size(outcome.old) if outcome.old else 0)
         units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size)
+        index_units.setdefault(write.table.name, []).extend(
+            indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new))
     out: dict[str, Any] = {"UnprocessedItems": {}}
-    consumed = capacity.per_table(data, units)
+    metrics = await item_collections.per_table(req.runtime.backend, data, writes)
+    if metrics is not None:
+        out["ItemCollectionMetrics"] = metrics
+    consumed = capacity.per_table(data, units, index_units=index_units)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out

@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import StaleSchema, TableRecord, Transaction, WriteConflict
 
-from .. import capacity, changes, errors, expressions, indexes, pitr, values
+from .. import capacity, changes, errors, expressions, indexes, item_collections, pitr, values
 from ..dispatch import STALE_RETRIES, Request
 from ..expressions import legacy
 from ..keys import key_from_item, key_from_key_param
@@ -20,20 +20,22 @@ _WRITE_RETRIES = 8
 
 # --- shared pieces ------------------------------------------------------------
 
-def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float) -> dict[str, Any] | None:
+def consumed_capacity(data: dict[str, Any], table: TableRecord, units: float,
+                      index_units: list[tuple[Any, float]] | None = None) -> dict[str, Any] | None:
     mode = capacity.requested(data)
     if mode is None:
         return None
     out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": units}
     if mode == "INDEXES":
         out["Table"] = {"CapacityUnits": units}
-    return out
+    return capacity.with_indexes(out, mode, index_units or [])
 
 
 def condition_for(data: dict[str, Any], attrs: expressions.ExpressionAttributes) -> Any:
     """The parsed ConditionExpression or legacy Expected, or None."""
     if "ConditionExpression" in data:
         return expressions.parse_condition(data["ConditionExpression"], attrs, "ConditionExpression")
+    legacy.check_conditional_operator(data, "Expected")
     if data.get("Expected"):
         return legacy.condition_from_expected(data["Expected"], data.get("ConditionalOperator"))
     return None
@@ -83,6 +85,7 @@ class PreparedWrite:
     # PutItem without condition, return values or indexes needs no read.
     blind_item: dict[str, Any] | None = None
     blind_size: int = 0  # its size, computed once when it was checked
+    writes: bool = True  # False: a transaction's ConditionCheck
 
 
 async def write_item(req: Request, table: TableRecord, pk: bytes, sk: bytes, decide: Decide) -> WriteOutcome:
@@ -191,7 +194,7 @@ def _attrs(data: dict[str, Any]) -> expressions.ExpressionAttributes:
 
 async def prepare_put(req: Request, data: dict[str, Any],
                       allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
-    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected", "ConditionalOperator"))
     item = values.validate_item(data["Item"])
     return_values = check_return_values(data, allowed_return)
     size = values.check_item_size(item)
@@ -215,7 +218,7 @@ async def prepare_put(req: Request, data: dict[str, Any],
 
 async def prepare_delete(req: Request, data: dict[str, Any],
                          allowed_return: tuple[str, ...] = ("ALL_OLD", "NONE")) -> PreparedWrite:
-    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected",))
+    expressions.validate_expression_params(data, ("ConditionExpression",), ("Expected", "ConditionalOperator"))
     key = validate_key_values(data["Key"])
     return_values = check_return_values(data, allowed_return)
     attrs = _attrs(data)
@@ -234,7 +237,7 @@ async def prepare_delete(req: Request, data: dict[str, Any],
 
 async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
     expressions.validate_expression_params(
-        data, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected"))
+        data, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected", "ConditionalOperator"))
     key = validate_key_values(data["Key"])
     attrs = _attrs(data)
     if "UpdateExpression" in data:
@@ -251,11 +254,14 @@ async def prepare_update(req: Request, data: dict[str, Any]) -> PreparedWrite:
     pk, sk = key_from_key_param(schema, key)
     if plan is not None:
         expressions.check_key_not_updated(plan, schema.names)
+    removes_only = plan is not None and all(a.kind in ("REMOVE", "DELETE") for a in plan.actions)
 
-    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    def decide(old: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
         check_condition(condition, old, data)
         if plan is None:
             return (dict(old) if old is not None else dict(key)), ()
+        if old is None and removes_only:
+            return None, ()  # only removals, as DynamoDB: no item is created
         result = expressions.apply_update(plan, old, key)
         new = result.item
         indexes.check_index_keys(table.extra["indexes"], new)
@@ -327,25 +333,32 @@ def write_response(data: dict[str, Any], write: PreparedWrite, outcome: WriteOut
                 out["Attributes"] = attributes
     if capacity.requested(data):  # sizes only when asked for
         size = max(values.item_size(new) if new else 0, values.item_size(old) if old else 0)
-        out["ConsumedCapacity"] = consumed_capacity(data, write.table, capacity.write_units(size))
+        out["ConsumedCapacity"] = consumed_capacity(
+            data, write.table, capacity.write_units(size),
+            indexes.write_costs(write.table.extra["indexes"], old, new) if write.blind_item is None else [])
     return out
 
 
 # --- operations -----------------------------------------------------------------
 
+async def _respond(req: Request, data: dict[str, Any], write: PreparedWrite) -> dict[str, Any]:
+    out = write_response(data, write, await run_write(req, write))
+    if item_collections.wanted(data, write.table):
+        out["ItemCollectionMetrics"] = await item_collections.metrics(
+            req.runtime.backend, write.table, write.pk, write.key)
+    return out
+
+
 async def put_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_put(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_put(req, data))
 
 
 async def delete_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_delete(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_delete(req, data))
 
 
 async def update_item(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    write = await prepare_update(req, data)
-    return write_response(data, write, await run_write(req, write))
+    return await _respond(req, data, await prepare_update(req, data))
 
 
 async def get_item(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:

@@ -100,6 +100,7 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     expressions.validate_expression_params(
         data, ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
         ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"))
+    legacy.check_conditional_operator(data, "QueryFilter")
     condition = (legacy.condition_from_filter(data["QueryFilter"], data.get("ConditionalOperator"))
                  if data.get("QueryFilter") else None)
     projection = (legacy.projection_from_attributes_to_get(data["AttributesToGet"])
@@ -120,8 +121,8 @@ async def query(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
     index = rc.resolve_index(table, data)
     schema = index.schema if index is not None else table.extra["schema"]
     names = rc.start_key_names(table, index)
-    rc.check_start_key_size(start, names, table_only=False)
-    rc.check_index_start_pieces(start, schema)
+    rc.check_start_key_size(start, names, table_only=index is None)
+    rc.check_index_start_pieces(start, schema, table_only=index is None)
     kq = key_condition.for_key_schema(schema)
     table_start = None
     if start is not None:

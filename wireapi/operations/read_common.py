@@ -129,13 +129,18 @@ def check_start_key_size(start: dict[str, Any] | None, names: tuple[str, ...], t
             else START_KEY_INVALID)
 
 
-def check_index_start_pieces(start: dict[str, Any] | None, schema: KeySchema) -> None:
+def check_index_start_pieces(start: dict[str, Any] | None, schema: KeySchema, table_only: bool = False) -> None:
     if start is None:
         return
     for name, key_type, is_hash in schema.parts():
         if name not in start:
-            raise errors.ValidationException(START_KEY_INVALID)
-        check_key_piece(start, name, key_type, is_hash)
+            raise errors.ValidationException(
+                f"{START_KEY_INVALID}: The provided key element does not match the schema" if table_only
+                else START_KEY_INVALID)
+        try:
+            check_key_piece(start, name, key_type, is_hash)
+        except errors.ValidationException as exc:
+            raise errors.ValidationException(f"{START_KEY_INVALID}: {exc.message}") from None
 
 
 def check_nested_key_paths(table: TableRecord, nested: set[str]) -> None:

@@ -19,11 +19,11 @@ def segment_bounds(segment: int, total: int) -> tuple[int, int]:
 
 def _check_segments(data: dict[str, Any]) -> tuple[int, int] | None:
     segment, total = data.get("Segment"), data.get("TotalSegments")
-    if segment and total is None:  # Segment 0 alone passes, as in DynamoDB
+    if segment is not None and total is None:  # Segment 0 too (not a falsy check)
         raise errors.ValidationException(
             "The TotalSegments parameter is required but was not present in the request when Segment "
             "parameter is present")
-    if total:
+    if total is not None:
         if segment is None:
             raise errors.ValidationException(
                 "The Segment parameter is required but was not present in the request when parameter "
@@ -44,6 +44,7 @@ async def scan(req: Request, data: dict[str, Any]) -> dict[str, Any] | bytes:
         data, ("ProjectionExpression", "FilterExpression"), ("AttributesToGet", "ScanFilter", "ConditionalOperator"))
     projection = (legacy.projection_from_attributes_to_get(data["AttributesToGet"])
                   if data.get("AttributesToGet") else None)
+    legacy.check_conditional_operator(data, "ScanFilter")
     condition = (legacy.condition_from_filter(data["ScanFilter"], data.get("ConditionalOperator"))
                  if data.get("ScanFilter") else None)
     start = rc.check_start_key_values(data.get("ExclusiveStartKey"))

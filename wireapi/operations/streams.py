@@ -67,6 +67,12 @@ async def list_streams(req: Request, data: dict[str, Any]) -> dict[str, Any]:
 
 async def describe_stream(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     _check_limit(data, MAX_LIST_LIMIT)
+    shard_filter = data.get("ShardFilter")
+    if shard_filter is not None:
+        missing = [m for m, k in (("shardFilter.type", "Type"), ("shardFilter.shardId", "ShardId"))
+                   if shard_filter.get(k) is None]
+        if missing:
+            raise errors.shard_filter_incomplete(missing)
     stream = await _load(req, data["StreamArn"])
     shard_id = streams.shard_id(stream.arn, stream.created_at)
     low, _ = await req.runtime.backend.stream_seq_bounds(stream.id)

@@ -20,6 +20,10 @@ from .table_schema import (MAX_GSIS, MAX_LSIS, check_gsi_key_schema, check_key_s
 _INVALID = "One or more parameter values were invalid: "
 
 
+_DELETING_FIELDS = ("TableName", "TableStatus", "ProvisionedThroughput", "TableSizeBytes", "ItemCount",
+                    "TableArn", "TableId", "BillingModeSummary", "DeletionProtectionEnabled")
+
+
 def table_name_of(name_or_arn: str) -> str:
     """TableName parameters accept the table's ARN too."""
     if name_or_arn.startswith("arn:"):
@@ -251,7 +255,10 @@ async def delete_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
         raise errors.ValidationException(
             "Resource cannot be deleted as it is currently protected against deletion. "
             "Disable deletion protection first.")
-    description = await describe(req, record, status="DELETING")
+    full = await describe(req, record, status="DELETING")
+    # DynamoDB's reduced description of a table being deleted: no key schema,
+    # attribute definitions, creation time, indexes or stream.
+    description = {k: full[k] for k in _DELETING_FIELDS if k in full}
     # One transaction: its streams stay readable for 24 hours, DISABLED and
     # without a table; its tags go with it; with PITR, a SYSTEM backup is taken.
     now = time.time()
@@ -279,7 +286,7 @@ async def update_table(req: Request, data: dict[str, Any]) -> dict[str, Any]:
             desc["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                           "LastUpdateToPayPerRequestDateTime": now}
             desc["ProvisionedThroughput"] = throughput_description(None)
-            changed = True
+        changed = True  # the mode the table already has is accepted, as in DynamoDB
     elif billing == "PROVISIONED" or throughput:
         if (billing == "PROVISIONED" or current_billing == "PAY_PER_REQUEST") and not throughput:
             raise errors.ValidationException(

@@ -77,7 +77,7 @@ async def _existing_table(req: Request, arn: str, name: str) -> str:
     return record.description["TableArn"]
 
 
-async def tag_resource(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+async def tag_resource(req: Request, data: dict[str, Any]) -> bytes:
     arn = data["ResourceArn"]
     name = check_arn(arn)
     if not data["Tags"]:
@@ -86,10 +86,10 @@ async def tag_resource(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     table_arn = await _existing_table(req, arn, name)
     if not await req.runtime.backend.tag_resource(table_arn, pairs, MAX_TAGS):
         raise errors.ValidationException(TOO_MANY_TAGS)
-    return {}
+    return b""  # DynamoDB answers with an empty body (no output shape)
 
 
-async def untag_resource(req: Request, data: dict[str, Any]) -> dict[str, Any]:
+async def untag_resource(req: Request, data: dict[str, Any]) -> bytes:
     arn = data["ResourceArn"]
     name = check_arn(arn)
     keys = data["TagKeys"]
@@ -102,7 +102,7 @@ async def untag_resource(req: Request, data: dict[str, Any]) -> dict[str, Any]:
         raise errors.ValidationException(TOO_MANY_TAGS)
     table_arn = await _existing_table(req, arn, name)
     await req.runtime.backend.untag_resource(table_arn, list(dict.fromkeys(keys)))
-    return {}
+    return b""  # DynamoDB answers with an empty body (no output shape)
 
 
 def _token(key: str) -> str:

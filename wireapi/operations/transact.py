@@ -9,7 +9,7 @@ import orjson
 
 from storage.backends import Transaction
 
-from .. import capacity, errors, expressions, values
+from .. import capacity, errors, expressions, indexes, item_collections, values
 from ..dispatch import Request
 from ..keys import key_from_key_param
 from .items import (PreparedWrite, WriteOutcome, WritesFailed, prepare_condition_check, prepare_delete,
@@ -70,18 +70,27 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
     # Validate every action before touching anything.
     writes: list[PreparedWrite] = []
+    bad_keys: list[tuple[errors.DynamoDBError, None] | None] = []
     for entry in data["TransactItems"]:
         kind, action = _one_action(entry, _ACTIONS)
-        if kind == "Put":
-            write = await prepare_put(req, action)
-        elif kind == "Delete":
-            write = await prepare_delete(req, action)
-        elif kind == "Update":
-            write = await prepare_update(req, action)
-        else:
-            write = await prepare_condition_check(req, action)
+        try:
+            if kind == "Put":
+                write = await prepare_put(req, action)
+            elif kind == "Delete":
+                write = await prepare_delete(req, action)
+            elif kind == "Update":
+                write = await prepare_update(req, action)
+            else:
+                write = await prepare_condition_check(req, action)
+        except errors.InvalidKey as exc:
+            bad_keys.append((exc, None))
+            continue
+        bad_keys.append(None)
         write.return_values = "NONE"
+        write.writes = kind != "ConditionCheck"
         writes.append(write)
+    if any(bad_keys):
+        raise errors.transaction_canceled(bad_keys)
     _check_distinct(writes)
     total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
@@ -93,11 +102,14 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
 
     async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
         units: dict[str, float] = {}
+        index_units: dict[str, list[tuple[Any, float]]] = {}
         for write, outcome in zip(writes, outcomes):
             size = max(values.item_size(outcome.new) if outcome.new else 0,
                        values.item_size(outcome.old) if outcome.old else 0)
             units[write.table.name] = units.get(write.table.name, 0.0) + capacity.write_units(size, True)
-        consumed = capacity.per_table(data, units, "WriteCapacityUnits")
+            index_units.setdefault(write.table.name, []).extend(
+                indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new, True))
+        consumed = capacity.per_table(data, units, "WriteCapacityUnits", index_units)
         if consumed is not None:
             response["ConsumedCapacity"] = consumed
         await save_token(txn, token, request_hash, response)
@@ -106,11 +118,16 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         await write_many(req, writes, remember)
     except WritesFailed as failed:
         raise errors.transaction_canceled(failed.failures) from None
+    # Measured after the commit (a replayed ClientRequestToken answers without them).
+    metrics = await item_collections.per_table(req.runtime.backend, data, [w for w in writes if w.writes])
+    if metrics is not None:
+        response["ItemCollectionMetrics"] = metrics
     return response
 
 
 async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
     plans = []
+    bad_keys: list[tuple[errors.DynamoDBError, None] | None] = []
     for entry in data["TransactItems"]:
         _, get = _one_action(entry, ("Get",))
         key = validate_key_values(get["Key"])
@@ -118,8 +135,15 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
         projection = projection_for(get, attrs)
         attrs.check_unused()
         table = await get_table(req, get["TableName"])
-        pk, sk = key_from_key_param(table.extra["schema"], key)
+        try:
+            pk, sk = key_from_key_param(table.extra["schema"], key)
+        except errors.InvalidKey as exc:
+            bad_keys.append((exc, None))
+            continue
+        bad_keys.append(None)
         plans.append((table, pk, sk, projection))
+    if any(bad_keys):
+        raise errors.transaction_canceled(bad_keys)
     _check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
 
     responses: list[dict[str, Any]] = []

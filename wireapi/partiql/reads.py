@@ -230,6 +230,20 @@ def _fetcher(req: Request, plan: SelectPlan) -> rc.Fetch:
     return query
 
 
+def select_paths(item: dict[str, Any], projection: Any) -> dict[str, Any]:
+    """A SELECT list's values: a nested path ending in a name gives that name
+    (`SELECT a.b` answers {"b": ...}, PartiQL's alias of a path), unlike a
+    ProjectionExpression; top-level names and paths ending in a list index keep
+    the nested shape (DynamoDB's answer for those is unpublished)."""
+    named = [path for path in projection.paths if len(path) > 1 and isinstance(path[-1], str)]
+    out = expressions.project_paths(item, [path for path in projection.paths if path not in named])
+    for path in named:
+        value = expressions.get_path(item, path)
+        if value is not None:
+            out[path[-1]] = value
+    return out
+
+
 async def run_select(req: Request, plan: SelectPlan, next_token: str | None) -> dict[str, Any]:
     cursor = decode_next_token(plan, next_token)
     rows, stopped = await rc.collect(plan.read, _fetcher(req, plan), cursor)
@@ -238,7 +252,7 @@ async def run_select(req: Request, plan: SelectPlan, next_token: str | None) -> 
     if read.condition is not None:
         items = [item for item in items if expressions.evaluate_condition(read.condition, item)]
     if read.projection is not None:
-        items = [expressions.project(item, read.projection) for item in items]
+        items = [select_paths(item, read.projection) for item in items]
     out: dict[str, Any] = {"Items": items}
     if stopped and rows:
         last = rows[-1].item
@@ -264,7 +278,7 @@ class PreparedGet:
         if raw is None:
             return None
         item = orjson.loads(raw)
-        return expressions.project(item, self.projection) if self.projection is not None else item
+        return select_paths(item, self.projection) if self.projection is not None else item
 
 
 async def prepare_get(req: Request, stmt: ast.Select, params: list[dict[str, Any]], operation: str) -> PreparedGet:
