@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path
 
+from storage.timefmt import show_time, zone_name
+
 from . import views
 from .forms import PolicyForm
 from .keys import bump_generation
@@ -35,7 +37,7 @@ class _BumpsGeneration(admin.ModelAdmin):
 
 class AccessKeyInline(admin.TabularInline):
     model = AccessKey
-    fields = ("access_key_id", "status", "created_at", "last_used_at")
+    fields = ("access_key_id", "status", "expires_at", "created_at", "last_used_at")
     readonly_fields = ("access_key_id", "created_at", "last_used_at")
     extra = 0
     can_delete = False
@@ -61,19 +63,46 @@ class IamUserAdmin(_BumpsGeneration):
 
 @admin.register(AccessKey)
 class AccessKeyAdmin(_BumpsGeneration):
-    list_display = ("access_key_id", "user", "status", "created_at", "last_used_at")
+    list_display = ("access_key_id", "user", "status", "expires", "created", "last_used")
     list_filter = ("status",)
     search_fields = ("access_key_id", "user__name")
-    fields = ("access_key_id", "user", "status", "created_at", "last_used_at")  # no secret_ciphertext
-    readonly_fields = ("access_key_id", "user", "created_at", "last_used_at")
+    # No secret_ciphertext. An expiry set here reaches every server (the generation bumps).
+    fields = ("access_key_id", "user", "status", "expires_at", "created", "last_used")
+    readonly_fields = ("access_key_id", "user", "created", "last_used")
     actions = ["deactivate", "activate"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    # Times with the zone named, as the console and the access log show them (storage.timefmt).
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, key: AccessKey) -> str:
+        if key.expires_at is None:
+            return "never"
+        return f"{show_time(key.expires_at)} (expired)" if key.expired else show_time(key.expires_at)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, key: AccessKey) -> str:
+        return show_time(key.created_at)
+
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used(self, key: AccessKey) -> str:
+        return show_time(key.last_used_at) or "never"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "expires_at" in form.base_fields:
+            form.base_fields["expires_at"].help_text = (
+                f"In {zone_name()}. Requests signed with the key are refused from this time on "
+                "(empty: never expires). Every server applies it at that instant.")
+        return form
+
     def get_urls(self):
         rotate = self.admin_site.admin_view(lambda request, object_id: views.rotate_key_view(self, request, object_id))
-        return [path("<path:object_id>/rotate/", rotate, name="accounts_accesskey_rotate"), *super().get_urls()]
+        created = self.admin_site.admin_view(lambda request, show_id: views.created_key_view(self, request, show_id))
+        return [path("<path:object_id>/rotate/", rotate, name="accounts_accesskey_rotate"),
+                path("created/<str:show_id>/", created, name="accounts_accesskey_created"),
+                *super().get_urls()]
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str, verb: str) -> None:
         keys = list(queryset.exclude(status=status))

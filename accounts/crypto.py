@@ -1,13 +1,19 @@
 """Encryption of access-key secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256).
 
-The master key comes from settings.EXTENDDB_MASTER_KEY (a comma-separated list
-is accepted for rotation: the first key encrypts, every key decrypts), else
-from DATA_DIR/master.key, created on first use with mode 0600. The key itself
+The master key comes from settings.EXTENDDB_MASTER_KEY, else from
+DATA_DIR/master.key, created on first use with mode 0600. Either holds a keyring:
+one or more keys (comma- or line-separated); the first encrypts, every key
+decrypts, so secrets written under an old key stay readable while
+`manage.py rotatemasterkey` re-encrypts them under a new one. Keys are named in
+output by their key id (a hash prefix, never the key). The file is read again at
+each use, so running servers follow a rotation without a restart. The key itself
 is never logged or echoed in error messages.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -62,6 +68,61 @@ def _load_keys() -> tuple[str, str]:
     return str(path), path.read_text().strip()
 
 
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def _split(material: str) -> list[str]:
+    return [k for k in _SEPARATORS.split(material) if k]
+
+
+def key_id(key: str) -> str:
+    """A key's public name: the first 12 hex digits of its SHA-256."""
+    return hashlib.sha256(key.strip().encode()).hexdigest()[:12]
+
+
+def keyring() -> tuple[str, list[str]]:
+    """(where it comes from: "settings" or the file's path, the keys, encrypting key first)."""
+    source, material = _load_keys()
+    return source, _split(material)
+
+
+def write_keyring(keys: list[str]) -> Path:
+    """Replace DATA_DIR/master.key with these keys (first encrypts), atomically, mode 0600.
+    Readers see the old file or the new one, never a part."""
+    for key in keys:
+        Fernet(key.encode())  # refuse to write a key that cannot be used
+    path = _key_file()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".master.key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write("".join(k + "\n" for k in keys).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def reencrypt(token: bytes | memoryview | str) -> bytes:
+    """The same secret encrypted under the keyring's first key."""
+    raw = token.encode() if isinstance(token, str) else bytes(token)
+    try:
+        return _fernet().rotate(raw)
+    except InvalidToken:
+        raise MasterKeyError("A stored access-key secret cannot be decrypted with any key of the keyring.") from None
+
+
+def opens_with(token: bytes | memoryview | str, key: str) -> bool:
+    raw = token.encode() if isinstance(token, str) else bytes(token)
+    try:
+        Fernet(key.encode()).decrypt(raw)
+    except InvalidToken:
+        return False
+    return True
+
+
 def _fernet() -> MultiFernet:
     source, material = _load_keys()
     with _lock:
@@ -69,7 +130,7 @@ def _fernet() -> MultiFernet:
         if hit is not None:
             return hit
         try:
-            fernet = MultiFernet([Fernet(k.strip().encode()) for k in material.split(",") if k.strip()])
+            fernet = MultiFernet([Fernet(k.encode()) for k in _split(material)])
         except (ValueError, TypeError):
             where = "EXTENDDB_MASTER_KEY" if source == "settings" else source
             raise MasterKeyError(

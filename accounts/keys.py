@@ -1,4 +1,4 @@
-"""Access-key creation, import and deactivation.
+"""Access-key creation, import, rotation, expiry and deactivation.
 
 A secret leaves this module in clear only as the return value of
 create_access_key, for the caller to show once; it is stored encrypted.
@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .crypto import encrypt_secret
 from .models import USER_NAME_PATTERN, AccessKey, IamUser
@@ -96,3 +98,55 @@ def set_access_key_status(access_key_id: str, status: str) -> AccessKey:
 
 def deactivate_access_key(access_key_id: str) -> AccessKey:
     return set_access_key_status(access_key_id, AccessKey.INACTIVE)
+
+
+# --- rotation with a grace period ---------------------------------------------------
+# What the admin and the console offer; None: the old key stays active until deactivated.
+GRACE_CHOICES: list[tuple[str, str, timedelta | None]] = [
+    ("0", "at once (applications holding it are cut off now)", timedelta(0)),
+    ("3600", "in 1 hour", timedelta(hours=1)),
+    ("86400", "in 1 day", timedelta(days=1)),
+    ("604800", "in 7 days", timedelta(days=7)),
+    ("never", "never (deactivate it by hand)", None),
+]
+DEFAULT_GRACE = "86400"
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_grace(text: str) -> timedelta | None:
+    """'never', or seconds, or a number with s/m/h/d ('90s', '1h', '7d')."""
+    text = text.strip().lower()
+    if text == "never":
+        return None
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise AccessKeyError(f"Invalid grace period {text!r}: use 'never' or a number of s, m, h or d (e.g. 1h, 7d)")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def set_access_key_expiry(access_key_id: str, expires_at: datetime | None) -> AccessKey:
+    updated = AccessKey.objects.filter(access_key_id=access_key_id).update(expires_at=expires_at)
+    if not updated:
+        raise AccessKeyError(f"No access key {access_key_id}")
+    bump_generation()
+    return AccessKey.objects.select_related("user").get(access_key_id=access_key_id)
+
+
+def rotate_access_key(access_key_id: str, grace: timedelta | None) -> tuple[AccessKey, str, AccessKey]:
+    """A new key for the old key's user, and the old key set to expire after `grace`
+    (None: it stays active until someone deactivates it). An old key that already
+    expires sooner keeps its earlier expiry. Returns (new key, its secret, old key)."""
+    with transaction.atomic():
+        old = AccessKey.objects.select_for_update().select_related("user").filter(access_key_id=access_key_id).first()
+        if old is None:
+            raise AccessKeyError(f"No access key {access_key_id}")
+        if old.status != AccessKey.ACTIVE or old.expired:
+            raise AccessKeyError(f"Access key {access_key_id} is not active: create a new key instead")
+        key, secret = create_access_key(old.user.name)
+        if grace is not None:
+            ends = timezone.now() + grace
+            if old.expires_at is None or ends < old.expires_at:
+                AccessKey.objects.filter(pk=old.pk).update(expires_at=ends)
+    bump_generation()  # after the commit: every worker reloads the old key with its expiry
+    return key, secret, AccessKey.objects.select_related("user").get(pk=old.pk)

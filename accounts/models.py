@@ -49,6 +49,11 @@ class AccessKey(models.Model):
     status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # After this instant the key is refused as if inactive (checked at every request against
+    # the cached value, so no cache invalidation is needed). Rotation sets it on the old key.
+    expires_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Requests signed with the key are refused from this time on (empty: never expires).")
 
     class Meta:
         db_table = "accounts_accesskey"
@@ -59,6 +64,19 @@ class AccessKey(models.Model):
 
     def __repr__(self) -> str:  # never include the ciphertext
         return f"<AccessKey {self.access_key_id} {self.status} user={self.user_id}>"
+
+    @property
+    def expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def effective_status(self) -> str:
+        """What a request signed with the key meets: Active, Inactive or Expired."""
+        if self.status == self.ACTIVE and self.expired:
+            return "Expired"
+        return self.status
 
 
 # --- groups and policies ------------------------------------------------------

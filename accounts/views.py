@@ -1,36 +1,28 @@
 """Admin pages that issue access keys: a confirmation, then the secret shown once.
 
-The secret exists in clear only in the body of the one POST response that
-created it; that response must not be cached anywhere (Cache-Control: no-store)
-and the admin's change log names the key ID, never the secret.
+Neither page can be repeated by a reload: the confirmation's form carries a
+one-time token (a resubmitted POST creates nothing), and the POST redirects to a
+page that shows the secret from the session once (accounts.once), so a reload of
+that page is a GET that finds the secret gone. The page is never cached
+(Cache-Control: no-store), and the admin's change log names the key ID, never the
+secret. Rotation keeps the old key working for a grace period the admin picks.
 """
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .keys import AccessKeyError, bump_generation, create_access_key, set_access_key_status
+from .keys import DEFAULT_GRACE, GRACE_CHOICES, AccessKeyError, create_access_key, rotate_access_key
 from .models import AccessKey, IamUser
+from .once import new_form_token, spend_form_token, stash_secret, take_secret
 
 NO_STORE = "no-store, no-cache, max-age=0, must-revalidate, private"
 
 
-def _secret_page(model_admin: admin.ModelAdmin, request: HttpRequest, key: AccessKey, secret: str,
-                 rotated: AccessKey | None = None) -> HttpResponse:
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "New access key",
-        "key": key,
-        "secret": secret,
-        "rotated": rotated,
-        "opts": AccessKey._meta,
-        "user_url": reverse("admin:accounts_iamuser_change", args=[key.user_id]),
-    }
-    response = TemplateResponse(request, "admin/accounts/accesskey/secret.html", context)
+def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = NO_STORE
     response["Pragma"] = "no-cache"
     response["Expires"] = "0"
@@ -38,10 +30,20 @@ def _secret_page(model_admin: admin.ModelAdmin, request: HttpRequest, key: Acces
 
 
 def _confirm_page(model_admin: admin.ModelAdmin, request: HttpRequest, title: str, text: str,
-                  button: str, back_url: str, opts) -> HttpResponse:
+                  button: str, back_url: str, opts, grace: bool = False) -> HttpResponse:
     context = {**model_admin.admin_site.each_context(request), "title": title, "text": text,
-               "button": button, "back_url": back_url, "opts": opts}
+               "button": button, "back_url": back_url, "opts": opts, "once": new_form_token(request),
+               "grace_choices": [(value, label) for value, label, _ in GRACE_CHOICES] if grace else None,
+               "default_grace": DEFAULT_GRACE}
+    # Cacheable (it holds no secret): a browser's Back then shows this copy, whose token is
+    # spent, so confirming it again creates nothing.
     return TemplateResponse(request, "admin/accounts/confirm_key.html", context)
+
+
+def _spent_page(model_admin: admin.ModelAdmin, request: HttpRequest, back_url: str) -> HttpResponse:
+    messages.warning(request, "This form was already submitted: the key it created was shown once and is "
+                              "not shown again. Create another key if the secret was lost.")
+    return redirect(back_url)
 
 
 def create_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -54,13 +56,15 @@ def create_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_
                              "The secret access key is shown once, on the next page. "
                              "Copy it into the application's configuration there.",
                              "Create access key", back, IamUser._meta)
+    if not spend_form_token(request, request.POST.get("once", "")):
+        return _spent_page(model_admin, request, back)
     try:
         key, secret = create_access_key(user.name)
     except AccessKeyError as exc:
         messages.error(request, str(exc))
         return redirect(back)
     model_admin.log_addition(request, key, f"Created access key {key.access_key_id} for user {user.name}")
-    return _secret_page(model_admin, request, key, secret)
+    return redirect("admin:accounts_accesskey_created", stash_secret(request, key.access_key_id, secret))
 
 
 def rotate_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -70,17 +74,44 @@ def rotate_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_
         return redirect("admin:accounts_accesskey_changelist")
     if request.method != "POST":
         return _confirm_page(model_admin, request, f"Rotate access key {old.access_key_id}",
-                             f"A new key is created for user {old.user.name} and shown once; "
-                             f"{old.access_key_id} is deactivated at the same time.",
-                             "Rotate key", back, AccessKey._meta)
+                             f"A new key is created for user {old.user.name} and shown once. "
+                             f"{old.access_key_id} keeps working until the end of the grace period you pick, "
+                             "so applications can move to the new key; then it is refused.",
+                             "Rotate key", back, AccessKey._meta, grace=True)
+    if not spend_form_token(request, request.POST.get("once", "")):
+        return _spent_page(model_admin, request, back)
+    grace = {value: period for value, _, period in GRACE_CHOICES}.get(request.POST.get("grace", DEFAULT_GRACE), ...)
+    if grace is ...:
+        messages.error(request, "Pick a grace period from the list.")
+        return redirect(back)
     try:
-        with transaction.atomic():
-            key, secret = create_access_key(old.user.name)
-            old = set_access_key_status(old.access_key_id, AccessKey.INACTIVE)
+        key, secret, old = rotate_access_key(old.access_key_id, grace)
     except AccessKeyError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    bump_generation()  # the bumps above ran before the commit; workers must reload after it
+    ends = f"expires {old.expires_at:%Y-%m-%d %H:%M:%S} UTC" if old.expires_at else "stays active until deactivated"
     model_admin.log_addition(request, key, f"Created access key {key.access_key_id} by rotating {old.access_key_id}")
-    model_admin.log_change(request, old, f"Deactivated access key {old.access_key_id} (rotated to {key.access_key_id})")
-    return _secret_page(model_admin, request, key, secret, rotated=old)
+    model_admin.log_change(request, old, f"Rotated access key {old.access_key_id} to {key.access_key_id}; it {ends}")
+    return redirect("admin:accounts_accesskey_created", stash_secret(request, key.access_key_id, secret,
+                                                                     old.access_key_id))
+
+
+def created_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, show_id: str) -> HttpResponse:
+    """The new key's secret, once (the GET after the POST that created it)."""
+    shown = take_secret(request, show_id)
+    key = AccessKey.objects.select_related("user").filter(access_key_id=shown[0]).first() if shown else None
+    if key is None or not model_admin.has_view_permission(request, key):
+        messages.warning(request, "The secret access key was shown once and is not shown again. "
+                                  "Create another key if it was lost, and deactivate the one nobody has.")
+        return redirect("admin:accounts_accesskey_changelist")
+    rotated = AccessKey.objects.filter(access_key_id=shown[2]).first() if shown[2] else None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "New access key",
+        "key": key,
+        "secret": shown[1],
+        "rotated": rotated,
+        "opts": AccessKey._meta,
+        "user_url": reverse("admin:accounts_iamuser_change", args=[key.user_id]),
+    }
+    return _no_store(TemplateResponse(request, "admin/accounts/accesskey/secret.html", context))

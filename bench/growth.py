@@ -311,3 +311,57 @@ class CpuSampler:
             spent = sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
             out[f"{kind}_cpu_us"] = round(spent / max(requests, 1) * 1e6, 1)
         return out
+
+
+def _buffers(plan: list[str]) -> int:
+    """Shared buffers the statement touched (hit + read), from its top node's Buffers line."""
+    import re
+    for line in plan:
+        if "Buffers:" in line and "shared" in line:
+            return sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", line.split("shared", 1)[1].split(",")[0]))
+    return 0
+
+
+def buffers_per_statement(database_url: str, table: str, ds: GsiDataSet, samples: int = 20) -> dict:
+    """Pages each statement of a GSI-moving UpdateItem (and a GSI Query) touches on this table:
+    EXPLAIN (ANALYZE, BUFFERS) of the server's own statements on `samples` random items, in a
+    transaction rolled back. A B-tree probe costs its depth in pages, so the counts should
+    grow by about one page per level from 10,000 to 5,000,000 rows, not with the row count;
+    unlike req/s, they do not depend on what else the machine runs."""
+    import random
+    from storage.backends import sql as server_sql
+    rng = random.Random(5)
+    totals: dict[str, list[int]] = {}
+    parts = ("item_updates", "entry_deletes", "entry_puts")
+    with psycopg.connect(database_url) as conn:
+        table_id = conn.execute("SELECT id FROM ddb_table WHERE name = %s", (table,)).fetchone()[0]
+        ids = dict(conn.execute("SELECT name, id FROM ddb_index WHERE table_id = %s", (table_id,)).fetchall())
+        for _ in range(samples):
+            i = rng.randrange(ds.count)
+            pk, sk = (x.encode() for x in ds.key_of(i))
+            item = ds.item(i)
+            new = dict(item)
+            for name in GSI_NAMES:
+                new[name] = {"S": f"h{rng.randrange(ds.gsi_partitions):06d}"}
+            deletes, puts = [], []
+            for n, index in enumerate(GSI_INDEXES):
+                rng_old = sk if n != 2 else b""
+                deletes.append((ids[index], item[GSI_NAMES[n]]["S"].encode(), rng_old, pk, sk))
+                entry = _projected(n, new)
+                puts.append((ids[index], new[GSI_NAMES[n]]["S"].encode(), rng_old, pk, sk, orjson.dumps(entry),
+                             item_size(entry)))
+            statements = {
+                "read the item (GET_ITEM_CHECKED)": (server_sql.GET_ITEM_CHECKED, (table_id, table_id, pk, sk)),
+                "Query on gsi1 (Limit 10)": (server_sql.query_index((False, False, False, False), True, False),
+                                             (ids["gsi1"], item["g1"]["S"].encode(), 10)),
+            }
+            if hasattr(server_sql, "write_many"):
+                params: list = [[table_id], [pk], [sk], [orjson.dumps(new)], [item_size(new)]]
+                params += list(map(list, zip(*deletes))) + list(map(list, zip(*puts)))
+                statements["the write: item update + 3 entry deletes + 3 upserts (write_many)"] = (
+                    server_sql.write_many(parts), params)
+            for label, (text, args) in statements.items():
+                plan = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + text, args).fetchall()]
+                totals.setdefault(label, []).append(_buffers(plan))
+        conn.rollback()
+    return {label: round(sum(v) / len(v), 1) for label, v in totals.items()}

@@ -211,6 +211,13 @@ def markdown(results: dict) -> str:
                          f"{r['round']} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | "
                          f"{r.get('worker_cpu_us', '-')} | {r.get('pg_cpu_us', '-')} | {r.get('loadavg_1m', '')} |")
         lines.append("")
+        buf = g.get("buffers")
+        if buf:
+            lines += ["### Pages touched per statement (EXPLAIN (ANALYZE, BUFFERS), mean over 20 random items)", "",
+                      "| statement | " + " | ".join(buf) + " |", "|---|" + "---:|" * len(buf)]
+            for label in buf.get("small", {}):
+                lines.append(f"| {label} | " + " | ".join(str(b.get(label, "-")) for b in buf.values()) + " |")
+            lines.append("")
         plans = {k: v for k, v in (g.get("explain") or {}).items() if k != "_ids"}
         if plans:
             lines += ["### Generic plans on the big table (`plan_cache_mode = force_generic_plan`)", ""]

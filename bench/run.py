@@ -341,7 +341,15 @@ def run_growth(args, tools, tmp: Path) -> dict:
             result["checks"].append({"table": table, **growth.check_rows_against_api(
                 client, srv.info["database_url"], table, ds, ds.count // 2 + 7)})
             log(f"growth: {table}: generated rows match the API's ({result['checks'][-1]})")
+            # pages per statement, measured as soon as the table is filled: the small table's
+            # figures are those of a database of 10,000 items (the big one shares its B-trees later)
+            result.setdefault("buffers", {})[table] = growth.buffers_per_statement(
+                srv.info["database_url"], table, ds)
+            log(f"growth: {table}: shared buffers per statement (EXPLAIN ANALYZE, mean of 20 items): "
+                f"{result['buffers'][table]}")
         result["explain"] = growth.explain_index_statements(srv.info["database_url"], "big")
+        result["buffers"]["small, in the full database"] = growth.buffers_per_statement(
+            srv.info["database_url"], "small", small)
         for label, e in result["explain"].items():
             if label != "_ids":
                 log(f"growth: EXPLAIN {label}: {' / '.join(ln.strip() for ln in e['plan'])}")

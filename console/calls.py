@@ -10,6 +10,7 @@ access log under "admin:<username>".
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -85,7 +86,7 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
     caller = request if isinstance(request, Caller) else await caller_of(request)
     credential = Credential(CONSOLE_KEY_ID, "", caller.principal, True, caller.policies)
     rid = request_id()
-    outcome, served_by = "OK", None
+    outcome, served_by, message, started = "OK", None, None, time.perf_counter()
     try:
         # A round trip through JSON, as on the wire: the handlers expect parsed JSON only.
         body = orjson.dumps(data)
@@ -99,7 +100,7 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
         if req.reads is not None:
             served_by = req.reads.source
     except DynamoDBError as exc:
-        outcome = exc.type_name.rpartition("#")[2]
+        outcome, message = exc.type_name.rpartition("#")[2], exc.message
         raise
     except Exception as exc:  # a bug, not bad input: logged, and shown as DynamoDB would
         log.exception("internal error in console request %s", rid)
@@ -108,7 +109,8 @@ async def call(request, operation: str, data: dict[str, Any], service: str = "dy
     finally:
         table = data.get("TableName") if isinstance(data, dict) else None
         audit.record(caller.scope, rid, caller.principal, CONSOLE_KEY_ID, operation,
-                     table if isinstance(table, str) else None, outcome, served_by)
+                     table if isinstance(table, str) else None, outcome, served_by, message,
+                     round((time.perf_counter() - started) * 1000, 3))
     if isinstance(result, bytes):
         return orjson.loads(result) if result else {}  # TagResource's empty body
     return result

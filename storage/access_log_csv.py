@@ -9,7 +9,8 @@ from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-COLUMNS = ("time", "principal", "access_key_id", "operation", "table_name", "outcome", "source", "request_id")
+COLUMNS = ("time", "principal", "access_key_id", "operation", "table_name", "outcome", "source", "request_id",
+           "error_message", "latency_ms")
 CHUNK = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,6 +23,8 @@ class _Line:
 
 
 def _cell(value: object) -> str:
+    if value is None:
+        return ""
     text = value.astimezone(timezone.utc).isoformat() if isinstance(value, datetime) else str(value)
     # A cell that a spreadsheet would run as a formula is made plain text (CSV injection).
     return "'" + text if text.startswith(_FORMULA_START) else text

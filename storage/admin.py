@@ -1,12 +1,13 @@
-"""The access log in the admin: searchable, filterable, exportable as CSV.
+"""The access log in the admin: searchable, filterable, exportable as CSV, and
+append-only: nobody, superusers included, can change or delete an entry here
+(no permission, no delete action; the database refuses too: storage 0006).
+Times are shown in settings.TIME_ZONE with the zone named, as the console shows them.
 
 Tables are managed in the console (/console/), which goes through the same
 operation handlers as the wire protocol; the Table model is therefore not
 editable here.
 """
 from __future__ import annotations
-
-from datetime import timezone
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -15,6 +16,7 @@ from django.urls import path
 
 from .access_log_csv import csv_response
 from .models import AccessLogEntry
+from .timefmt import show_time, zone_name
 
 admin.site.site_header = "ExtendDB administration"
 admin.site.site_title = "ExtendDB admin"
@@ -24,24 +26,44 @@ admin.site.site_url = None  # "/" is the DynamoDB endpoint, not a site to view
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(admin.ModelAdmin):
-    list_display = ("when", "principal", "access_key_id", "operation", "table_name", "outcome")
+    list_display = ("when", "principal", "access_key_id", "operation", "table_name", "outcome", "latency",
+                    "error_message")
     list_filter = ("outcome", "operation", ("time", admin.DateFieldListFilter))
     search_fields = ("principal", "access_key_id", "operation", "table_name", "outcome", "request_id")
+    fields = ("when", "principal", "access_key_id", "operation", "table_name", "outcome", "error_message",
+              "latency", "source", "request_id", "served_by")
+    readonly_fields = fields
     date_hierarchy = "time"
     ordering = ("-time",)
     list_per_page = 100
     show_full_result_count = False  # counting a long log on every page is slow
     actions = ["export_csv"]
 
-    @admin.display(description="time (UTC)", ordering="time")
+    @admin.display(description="time", ordering="time")
     def when(self, entry: AccessLogEntry) -> str:
-        return entry.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return show_time(entry.time, milliseconds=True)
+
+    @admin.display(description="latency (ms)", ordering="latency_ms")
+    def latency(self, entry: AccessLogEntry) -> str:
+        return "" if entry.latency_ms is None else f"{entry.latency_ms:.1f}"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra = {"title": f"Access log (times in {zone_name()})", **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # the log is evidence: never a delete action
+        return actions
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # the log is evidence: read-only
+        return False  # the log is evidence: read-only, superusers included
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # only the retention purge removes entries, and it records doing so
 
     def get_urls(self):
         export = self.admin_site.admin_view(self.export_view)

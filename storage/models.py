@@ -182,8 +182,30 @@ class Job(models.Model):
         db_table = "ddb_job"
 
 
+class AppendOnly(RuntimeError):
+    """The access log is evidence: its entries are never changed or deleted (only the retention purge,
+    wireapi.audit.purge_once, removes old ones, and it records doing so)."""
+
+
+class _AppendOnlyQuerySet(models.QuerySet):
+    def delete(self):
+        raise AppendOnly("access-log entries cannot be deleted (only the retention purge removes them)")
+
+    def update(self, **kwargs):
+        raise AppendOnly("access-log entries cannot be changed")
+
+    _raw_delete = delete
+
+
 class AccessLogEntry(models.Model):
-    """The data-plane audit log: one row per request."""
+    """The data-plane audit log: one row per request, append-only.
+
+    Nobody deletes or changes an entry: not the admin (no change or delete
+    permission exists), not the ORM (the queryset refuses), not raw SQL (a
+    trigger refuses UPDATE and DELETE on PostgreSQL and SQLite, except the
+    retention purge's own DELETE; storage migration 0006). No entry holds a
+    secret: error messages are DynamoDB's texts, which never carry one.
+    """
 
     time = models.DateTimeField(db_index=True)
     principal = models.CharField(max_length=255)
@@ -196,10 +218,26 @@ class AccessLogEntry(models.Model):
     # Which database answered a read: "primary", or "replica host:port" for an eventually
     # consistent read served by a hot standby; blank for requests that read nothing.
     served_by = models.CharField(max_length=128, blank=True, default="")
+    # The error's message as the client got it (blank for OK), and the time from the
+    # request's body read to its answer. A purge's own entry (operation PurgeAccessLog)
+    # says here how many entries it removed and the cutoff.
+    error_message = models.TextField(blank=True, default="")
+    latency_ms = models.FloatField(null=True, blank=True)
+
+    objects = _AppendOnlyQuerySet.as_manager()
 
     class Meta:
         db_table = "ddb_access_log"
         verbose_name_plural = "access log entries"
+        default_permissions = ("view",)  # no add/change/delete permission to grant anyone
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("access-log entries cannot be deleted (only the retention purge removes them)")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnly("access-log entries cannot be changed")
+        super().save(*args, **kwargs)
 
 
 class PitrSource(models.Model):

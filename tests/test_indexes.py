@@ -106,3 +106,39 @@ def test_only_one_index_created_at_a_time(ddb, range_table):
     with pytest.raises(ClientError) as err:
         ddb.update_table(TableName=range_table, GlobalSecondaryIndexUpdates=[create("idx1"), create("idx2")])
     assert err.value.response["Error"]["Code"] == "LimitExceededException"
+
+
+def test_indexes_follow_every_item_of_a_transaction(ddb, indexed):
+    """Several items' index moves, removals and additions in one TransactWriteItems (on
+    PostgreSQL they reach the database as one statement): each index shows exactly the
+    committed items, and a cancelled transaction changes none of them."""
+    def item(pk, g, n, **extra):
+        return {"pk": {"S": pk}, "sk": {"S": "1"}, "g": {"S": g}, "n": {"N": str(n)}, **extra}
+
+    for pk, g, n in (("a", "x", 1), ("b", "x", 2), ("c", "x", 3), ("d", "y", 4)):
+        ddb.put_item(TableName=indexed, Item=item(pk, g, n))
+    key = {"sk": {"S": "1"}}
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": indexed, "Key": {"pk": {"S": "a"}, **key}, "UpdateExpression": "SET g = :y, n = :n",
+                    "ExpressionAttributeValues": {":y": {"S": "y"}, ":n": {"N": "9"}}}},
+        {"Delete": {"TableName": indexed, "Key": {"pk": {"S": "b"}, **key}}},
+        {"Put": {"TableName": indexed, "Item": item("c", "x", 3, extra={"S": "changed"})}},
+        {"Put": {"TableName": indexed, "Item": item("e", "x", 0)}},
+        {"Update": {"TableName": indexed, "Key": {"pk": {"S": "d"}, **key}, "UpdateExpression": "REMOVE g"}},
+    ])
+    assert [(i["pk"]["S"], i.get("extra")) for i in query_gsi(ddb, indexed, "x")] == [
+        ("e", None), ("c", {"S": "changed"})]
+    assert [(i["pk"]["S"], i["n"]["N"]) for i in query_gsi(ddb, indexed, "y")] == [("a", "9")]
+    lsi = ddb.query(TableName=indexed, IndexName="by-n", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "b"}})["Items"]
+    assert lsi == []
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": indexed, "Item": item("c", "z", 5)}},
+            {"Update": {"TableName": indexed, "Key": {"pk": {"S": "a"}, **key}, "UpdateExpression": "SET g = :z",
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ExpressionAttributeValues": {":z": {"S": "z"}}}},
+        ])
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert query_gsi(ddb, indexed, "z") == []
+    assert [i["pk"]["S"] for i in query_gsi(ddb, indexed, "x")] == ["e", "c"]

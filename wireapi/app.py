@@ -190,13 +190,14 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         await _respond(send, 404, b"<UnknownOperationException/>\n", b"text/plain", rid)
         return
     seen = _Seen()
+    message = None
     accept_encoding = headers.get(b"accept-encoding")
     try:
         coding = headers.get(b"content-encoding")
         decoded = content_coding.decode_body(body, coding) if coding else body
         status, payload, outcome = 200, await _handle(scope, headers, body, decoded, rid, seen), "OK"
     except errors.DynamoDBError as exc:
-        status, payload, outcome = exc.status, _error_body(exc), exc.type_name.rpartition("#")[2]
+        status, payload, outcome, message = exc.status, _error_body(exc), exc.type_name.rpartition("#")[2], exc.message
     except Exception:
         log.exception("internal error in request %s", rid)
         get_runtime().backend.connection_lost()  # if it was a broken connection, weed out its likes
@@ -204,7 +205,7 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
     await _respond(send, status, payload, reply_type, rid, accept_encoding)
     audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome,
-                 seen.served_by)
+                 seen.served_by, message, round((time.perf_counter() - started) * 1000, 3))
     observe.request(scope, rid, seen, outcome, status, started, len(body), len(payload))
 
 
@@ -237,7 +238,8 @@ async def _handle(scope: dict, headers: dict[bytes, bytes], raw: bytes, body: by
     now, skew = datetime.now(timezone.utc), settings.EXTENDDB_SIGV4_SKEW_SECONDS
     auth = sigv4.parse_auth(sreq, now, skew, region=settings.EXTENDDB_REGION)  # DynamoDB's regional endpoint
     credential = await runtime.credentials.lookup(auth.access_key_id)
-    if credential is None or not credential.active:
+    # An expired key is refused as DynamoDB refuses an inactive one (same error and text).
+    if credential is None or not credential.usable(now.timestamp()):
         raise errors.UnrecognizedClient()
     seen.access_key_id = auth.access_key_id
     sigv4.verify(auth, sreq, credential.secret, now, skew)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -101,8 +102,24 @@ class _AccessLog:
 _log = _AccessLog()
 
 
+MESSAGE_CHARS = 2000  # an error message is kept up to this length
+PURGE_OPERATION = "PurgeAccessLog"
+PURGE_PRINCIPAL = "extenddb:retention"
+# Signatures and session tokens are credentials (a signature can be replayed for
+# minutes): some DynamoDB messages echo the Authorization header, the log never does.
+_CREDENTIAL_TEXT = re.compile(r"((?:X-Amz-)?Signature=|X-Amz-Security-Token=|X-Amz-Credential=)[^,&\s'\"]*",
+                              re.IGNORECASE)
+
+
+def _scrub(message: str | None) -> str:
+    if not message:
+        return ""
+    return _CREDENTIAL_TEXT.sub(r"\1<redacted>", message[:MESSAGE_CHARS])
+
+
 def record(scope: dict[str, Any], request_id: str, principal: str | None, access_key_id: str | None,
-           operation: str | None, table_name: str | None, outcome: str, served_by: str | None = None) -> None:
+           operation: str | None, table_name: str | None, outcome: str, served_by: str | None = None,
+           error_message: str | None = None, latency_ms: float | None = None) -> None:
     """Note one request; must never block or raise on the request path."""
     if not settings.EXTENDDB_ACCESS_LOG:
         return
@@ -111,7 +128,7 @@ def record(scope: dict[str, Any], request_id: str, principal: str | None, access
         source = client[0] if client else ""
         _log.append((datetime.now(timezone.utc), (principal or "")[:255], (access_key_id or "")[:128],
                      (operation or "")[:64], (table_name or "")[:255], outcome[:128], source[:64], request_id[:64],
-                     (served_by or "")[:128]))
+                     (served_by or "")[:128], _scrub(error_message), latency_ms))
     except Exception:  # the log must never fail the request it describes
         log.exception("access log: could not record request %s", request_id)
 
@@ -127,14 +144,27 @@ async def flush() -> None:
 
 
 async def purge_once(now: datetime | None = None) -> int:
-    """Delete entries older than the retention period; returns how many."""
+    """Delete entries older than the retention period, and record the purge as an entry
+    of its own (operation PurgeAccessLog; the message says how many and the cutoff), in
+    the same transaction; returns how many were deleted."""
     days = settings.EXTENDDB_ACCESS_LOG_RETENTION_DAYS
     if days <= 0:
         return 0  # keep forever
+    import uuid
+
     from .runtime import get_runtime
 
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    return await get_runtime().backend.purge_access_log(cutoff)
+    at = now or datetime.now(timezone.utc)
+    cutoff = at - timedelta(days=days)
+    started = time.perf_counter()
+
+    def note(count: int) -> tuple:
+        text = (f"Purged {count} entries older than {cutoff.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC "
+                f"(retention {days} days)")
+        return (datetime.now(timezone.utc), PURGE_PRINCIPAL, "", PURGE_OPERATION, "", "OK", "", str(uuid.uuid4()),
+                "", text, round((time.perf_counter() - started) * 1000, 3))
+
+    return await get_runtime().backend.purge_access_log(cutoff, note)
 
 
 async def purge_forever() -> None:

@@ -34,6 +34,12 @@ class Credential:
     active: bool
     # The user's own and its groups' policies, compiled (None: not loaded; authz denies).
     policies: PolicySet | None = None
+    # Epoch seconds from which the key is refused (None: never). Compared with the clock at
+    # every request, so an expiry needs no cache invalidation to take effect.
+    expires_at: float | None = None
+
+    def usable(self, now: float) -> bool:
+        return self.active and (self.expires_at is None or now < self.expires_at)
 
 
 class CredentialCache:
@@ -61,7 +67,7 @@ class CredentialCache:
         if record is not None:
             policies = await self._policies_of(record.user_name, now, current) if record.status == "Active" else None
             cred = Credential(record.access_key_id, decrypt_secret(record.secret_ciphertext),
-                              record.user_name, record.status == "Active", policies)
+                              record.user_name, record.status == "Active", policies, record.expires_at)
         if self._generation.read() == current:  # not a row read just before a change committed
             if len(self._entries) > 10_000:  # bound memory against key-guessing clients
                 self._entries.clear()

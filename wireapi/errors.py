@@ -53,6 +53,8 @@ class IncompleteSignature(DynamoDBError):
 
 
 class UnrecognizedClient(DynamoDBError):
+    # DynamoDB's answer to an unknown, deleted or inactive access key; ExtendDB gives an
+    # expired key (accounts.AccessKey.expires_at) the same answer, as AWS gives expired credentials.
     type_name = _CORAL + "UnrecognizedClientException"
     default_message = "The security token included in the request is invalid."
 

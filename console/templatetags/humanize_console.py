@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 
 from django import template
 
+from storage.timefmt import show_time
+
 register = template.Library()
 
 
@@ -23,16 +25,17 @@ def bytes(value) -> str:  # noqa: A001 - the filter's name in templates
 
 @register.filter
 def utc(value) -> str:
-    """A datetime or epoch seconds as UTC text; the console shows every time in UTC."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """A datetime or epoch seconds as text in the site's zone (settings.TIME_ZONE, UTC unless
+    changed), the zone named: the same text the admin shows (storage.timefmt)."""
+    if isinstance(value, (datetime, int, float)) or value in (None, ""):
+        return show_time(value)
     return str(value)
+
+
+@register.filter
+def logtime(value) -> str:
+    """An access-log time, to the millisecond (as the admin's access log shows it)."""
+    return show_time(value, milliseconds=True) if isinstance(value, datetime) else utc(value)
 
 
 @register.filter

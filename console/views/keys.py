@@ -1,9 +1,9 @@
 """Access keys: create (the secret shown once, never again on a reload), rotate with
-an overlap (the old key stays active until deactivated), deactivate, activate, delete."""
+an overlap (the old key keeps working for a grace period the admin picks, or until
+deactivated), deactivate, activate, delete."""
 from __future__ import annotations
 
 import base64
-import secrets
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -12,15 +12,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.keys import AccessKeyError, bump_generation, create_access_key, set_access_key_status
+from accounts.keys import (DEFAULT_GRACE, GRACE_CHOICES, AccessKeyError, bump_generation, create_access_key,
+                           rotate_access_key, set_access_key_status)
 from accounts.models import AccessKey, IamUser
+from accounts.once import new_form_token, spend_form_token
 
 from .. import key_sources
 from ..access import needs, page
 from .common import back_to, flash
 
 NO_STORE = "no-store, no-cache, max-age=0, must-revalidate, private"
-_PENDING = "console_key_forms"  # session: one-time tokens of the key forms shown
 
 
 def _log(request: HttpRequest, key: AccessKey, flag: int, message: str) -> None:
@@ -44,23 +45,6 @@ async def key_list(request: HttpRequest) -> HttpResponse:
                       "Access keys")
 
 
-def _new_token(request: HttpRequest) -> str:
-    token = secrets.token_urlsafe(16)
-    pending = request.session.get(_PENDING, [])[-19:]
-    request.session[_PENDING] = pending + [token]
-    return token
-
-
-def _spend_token(request: HttpRequest, token: str) -> bool:
-    pending = request.session.get(_PENDING, [])
-    if token not in pending:
-        return False
-    pending.remove(token)
-    request.session[_PENDING] = pending
-    request.session.save()  # spent before the key exists: a second submission finds it gone
-    return True
-
-
 def _create(request: HttpRequest) -> tuple[str, dict[str, Any]]:
     """(template, context) for the create page: the confirmation, or the new key once."""
     user_name = request.POST.get("user") or request.GET.get("user", "")
@@ -68,23 +52,37 @@ def _create(request: HttpRequest) -> tuple[str, dict[str, Any]]:
     old = AccessKey.objects.select_related("user").filter(access_key_id=rotates).first() if rotates else None
     if old is not None:
         user_name = old.user.name
+    grace_value = request.POST.get("grace") or DEFAULT_GRACE
     context: dict[str, Any] = {"user_name": user_name, "old": old, "users": list(
-        IamUser.objects.values_list("name", flat=True))}
+        IamUser.objects.values_list("name", flat=True)), "grace_choices": [(v, label) for v, label, _ in GRACE_CHOICES],
+        "grace": grace_value}
     if request.method != "POST":
-        context["once"] = _new_token(request)
+        context["once"] = new_form_token(request)
         return "keys/create.html", context
-    if not request.user.has_perm("accounts.add_accesskey"):
+    if not request.user.has_perm("accounts.add_accesskey") or (
+            old is not None and not request.user.has_perm("accounts.change_accesskey")):
         raise PermissionDenied
-    if not _spend_token(request, request.POST.get("once", "")):
+    if not spend_form_token(request, request.POST.get("once", "")):
         context["spent"] = True
         return "keys/create.html", context
+    periods = {v: period for v, _, period in GRACE_CHOICES}
     try:
-        key, secret = create_access_key(user_name)
+        if old is not None:
+            if grace_value not in periods:
+                raise AccessKeyError("Pick a grace period from the list.")
+            key, secret, old = rotate_access_key(old.access_key_id, periods[grace_value])
+            context["old"] = old
+        else:
+            key, secret = create_access_key(user_name)
     except AccessKeyError as exc:
-        context.update(error=str(exc), once=_new_token(request))
+        context.update(error=str(exc), once=new_form_token(request))
         return "keys/create.html", context
     note = f" by rotating {old.access_key_id}" if old else ""
     _log(request, key, ADDITION, f"Created access key {key.access_key_id} for user {user_name}{note} (console)")
+    if old is not None:
+        ends = f"expires {old.expires_at:%Y-%m-%d %H:%M:%S} UTC" if old.expires_at else "stays active"
+        _log(request, old, CHANGE, f"Rotated access key {old.access_key_id} to {key.access_key_id}; "
+                                   f"it {ends} (console)")
     csv_text = f"Access key ID,Secret access key\n{key.access_key_id},{secret}\n"
     context.update(key=key, secret=secret,
                    csv_url="data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_text.encode()).decode(),

@@ -82,11 +82,14 @@ class AccessKeyRecord:
     secret_ciphertext: bytes
     status: str
     user_name: str
+    # Epoch seconds after which the key is refused (None: never); checked per request.
+    expires_at: float | None = None
 
 
 # One data-plane access-log row (storage.models.AccessLogEntry), `time` timezone-aware UTC:
-# (time, principal, access_key_id, operation, table_name, outcome, source, request_id, served_by)
-AccessLogRow = tuple[datetime, str, str, str, str, str, str, str, str]
+# (time, principal, access_key_id, operation, table_name, outcome, source, request_id, served_by,
+#  error_message, latency_ms)
+AccessLogRow = tuple[datetime, str, str, str, str, str, str, str, str, str, float | None]
 
 
 class Transaction(abc.ABC):
@@ -542,8 +545,10 @@ class StorageBackend(Reader):
         """Insert many access-log rows in one statement/transaction."""
 
     @abc.abstractmethod
-    async def purge_access_log(self, before: datetime) -> int:
-        """Delete access-log rows older than `before`; returns how many."""
+    async def purge_access_log(self, before: datetime, note: Callable[[int], AccessLogRow]) -> int:
+        """Delete access-log rows older than `before` (the only DELETE the database lets
+        through: storage migration 0006) and, in the same transaction, append the row
+        `note(count)` that records the purge; returns how many were deleted."""
 
     # --- unlocked single-item writes (bench issue 6) -------------------------------
     # True where compare_and_set is implemented; write_item uses it for tables whose

@@ -459,7 +459,7 @@ class PostgresBackend(StorageBackend):
         if row is None:
             return None
         return AccessKeyRecord(row[0], bytes(row[1]) if not isinstance(row[1], str) else row[1].encode(),
-                               row[2], row[3])
+                               row[2], row[3], row[4].timestamp() if row[4] is not None else None)
 
     # --- policies, key use and the access log (accounts / wireapi.audit) ----
     async def fetch_user_policies(self, user_name: str) -> list[tuple[str, Any]]:
@@ -476,11 +476,13 @@ class PostgresBackend(StorageBackend):
     async def append_access_log(self, rows: list[AccessLogRow]) -> None:
         await self._one_exec(sql.INSERT_ACCESS_LOG_MANY, tuple(map(list, zip(*rows))))
 
-    async def purge_access_log(self, before: datetime) -> int:
+    async def purge_access_log(self, before: datetime, note: Callable[[int], AccessLogRow]) -> int:
         await self.open()
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(sql.PURGE_ACCESS_LOG, (before,))
-            return cur.rowcount
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(sql.PG_PURGE_GUARD)
+            count = (await conn.execute(sql.PURGE_ACCESS_LOG, (before,))).rowcount
+            await conn.execute(sql.INSERT_ACCESS_LOG, note(count))
+            return count
 
     # --- tags and on-demand backups (wireapi.operations.tags / backups) ------------
     async def list_tags(self, resource_arn: str) -> list[tuple[str, str]]:

@@ -134,7 +134,7 @@ def write_many(parts: tuple[WritePart, ...]) -> str:
 
 
 FETCH_ACCESS_KEY = (
-    "SELECT k.access_key_id, k.secret_ciphertext, k.status, u.name "
+    "SELECT k.access_key_id, k.secret_ciphertext, k.status, u.name, k.expires_at "
     "FROM accounts_accesskey k JOIN accounts_iamuser u ON u.id = k.user_id "
     "WHERE k.access_key_id = %s"
 )
@@ -303,17 +303,23 @@ FETCH_USER_POLICIES = (
 )
 TOUCH_ACCESS_KEY = "UPDATE accounts_accesskey SET last_used_at = %s WHERE access_key_id = %s"
 ACCESS_LOG_COLUMNS = ("time, principal, access_key_id, operation, table_name, outcome, source, request_id, "
-                      "served_by")
+                      "served_by, error_message, latency_ms")
 INSERT_ACCESS_LOG = (
-    f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 # PostgreSQL only: a whole batch in one statement.
 INSERT_ACCESS_LOG_MANY = (
     f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) "
     "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::text[], %s::text[], %s::text[])"
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[])"
 )
+# The log is append-only (storage migration 0006): the database refuses this DELETE
+# unless the purge's transaction says it is the purge (PostgreSQL: the setting below;
+# SQLite: a row in the guard table).
 PURGE_ACCESS_LOG = "DELETE FROM ddb_access_log WHERE time < %s"
+PG_PURGE_GUARD = "SET LOCAL extenddb.purge = 'on'"
+SQLITE_PURGE_GUARD_ON = "INSERT INTO ddb_access_log_purge (active) VALUES (1)"
+SQLITE_PURGE_GUARD_OFF = "DELETE FROM ddb_access_log_purge"
 
 # --- tags and on-demand backups -------------------------------------------------
 LIST_TAGS = "SELECT key, value FROM ddb_tag WHERE resource_arn = %s ORDER BY key"

@@ -349,7 +349,7 @@ class SQLiteBackend(StorageBackend):
         row = self.conn.execute(qmark(sql.FETCH_ACCESS_KEY), (access_key_id,)).fetchone()
         if row is None:
             return None
-        return AccessKeyRecord(row[0], _as_bytes(row[1]), row[2], row[3])
+        return AccessKeyRecord(row[0], _as_bytes(row[1]), row[2], row[3], _epoch(row[4]))
 
 
     # --- policies, key use and the access log (accounts / wireapi.audit) ----
@@ -366,9 +366,14 @@ class SQLiteBackend(StorageBackend):
         async with self._write() as conn:  # one transaction, one fsync for the batch
             conn.executemany(qmark(sql.INSERT_ACCESS_LOG), [(_django_datetime(r[0]), *r[1:]) for r in rows])
 
-    async def purge_access_log(self, before: datetime) -> int:
-        async with self._write() as conn:
-            return conn.execute(qmark(sql.PURGE_ACCESS_LOG), (_django_datetime(before),)).rowcount
+    async def purge_access_log(self, before: datetime, note: Callable[[int], AccessLogRow]) -> int:
+        async with self._write() as conn:  # one transaction: nobody else ever sees the guard row
+            conn.execute(sql.SQLITE_PURGE_GUARD_ON)
+            count = conn.execute(qmark(sql.PURGE_ACCESS_LOG), (_django_datetime(before),)).rowcount
+            conn.execute(sql.SQLITE_PURGE_GUARD_OFF)
+            row = note(count)
+            conn.execute(qmark(sql.INSERT_ACCESS_LOG), (_django_datetime(row[0]), *row[1:]))
+            return count
 
     # --- tags and on-demand backups (wireapi.operations.tags / backups) ------------
     async def list_tags(self, resource_arn: str) -> list[tuple[str, str]]:
@@ -691,6 +696,14 @@ _JOB_BY_TOKEN = (
 def _django_datetime(value: datetime) -> str:
     """How Django stores a DateTimeField in SQLite (naive UTC text), so ORM filters and order agree."""
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
+
+def _epoch(value: str | None) -> float | None:
+    """A DateTimeField as Django stores it in SQLite (naive UTC text), as epoch seconds."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
 
 def _as_bytes(value: bytes | str | memoryview) -> bytes:
     if isinstance(value, str):

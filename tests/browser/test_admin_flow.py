@@ -121,17 +121,47 @@ def test_rotate_key(page, shot, server, ddb, admin_account):
     submit(page, "#confirm")
     old_id, old_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
 
+    # A reload of the page that showed the secret shows it no more, and creates nothing.
+    page.reload()
+    assert old_secret not in page.content() and "shown once" in page.inner_text(".messagelist")
+    shot(page, "reload-after-create")
+
     page.goto(f"/admin/accounts/accesskey/?q={old_id}")
     submit(page, f"text={old_id}")
     submit(page, "#rotate-access-key")
-    submit(page, "#confirm")
+    assert page.locator("#id_grace option").all_inner_texts()[1:4] == ["in 1 hour", "in 1 day", "in 7 days"]
+    page.select_option("#id_grace", "3600")  # the old key keeps working for an hour
+    shot(page, "rotate-confirm")
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        submit(page, "#confirm")
     new_id, new_secret = page.inner_text("#access-key-id").strip(), page.inner_text("#secret-access-key").strip()
     assert new_id != old_id and new_secret != old_secret
-    assert old_id in page.inner_text("#content-main")  # says which key was deactivated
+    assert old_id in page.inner_text("#rotated-key") and "keeps working until" in page.inner_text("#rotated-key")
     shot(page, "rotated")
     client_for(server, new_id, new_secret).put_item(TableName=table, Item={"pk": {"S": "a"}})
-    assert error_code(lambda: client_for(server, old_id, old_secret).put_item(
-        TableName=table, Item={"pk": {"S": "a"}})) == "UnrecognizedClientException"
+    client_for(server, old_id, old_secret).put_item(TableName=table, Item={"pk": {"S": "b"}})  # the overlap
+    # The browser resubmitting that POST (same form, same one-time token): nothing new.
+    form = posted.value
+    again = page.request.post(form.url, data=form.post_data, max_redirects=0, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Referer": form.url})
+    assert again.status == 302 and new_secret not in again.text()
+    page.reload()  # and a reload of the page that showed the new secret
+    assert new_secret not in page.content()
+    assert "already submitted" in page.inner_text(".messagelist")
+    page.goto(f"/admin/accounts/accesskey/?q={user_name}")
+    assert page.locator("#result_list tbody tr").count() == 2
+    assert "UTC" in page.inner_text("#result_list")  # the old key's expiry, with its zone
+    # Ending the overlap at once: an expiry of now, set on the key's own page.
+    page.goto(f"/admin/accounts/accesskey/?q={old_id}")
+    submit(page, f"text={old_id}")
+    page.fill("#id_expires_at_0", "2000-01-01")
+    page.fill("#id_expires_at_1", "00:00:00")
+    submit(page, "input[name=_save]")
+    deadline = time.monotonic() + 10
+    while error_code(lambda: client_for(server, old_id, old_secret).put_item(
+            TableName=table, Item={"pk": {"S": "a"}})) != "UnrecognizedClientException":
+        assert time.monotonic() < deadline, "the expired old key was still accepted"
+        time.sleep(0.25)
 
 
 def test_login_lockout(page, shot, admin_account):

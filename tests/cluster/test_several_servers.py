@@ -278,6 +278,43 @@ def test_registry_lists_both_servers_and_one_runs_each_task(pair):
     assert len(set(leads)) == len(leads), "a task runs on two servers"
 
 
+def test_a_rotated_key_works_on_both_servers_until_its_grace_period_ends(pair):
+    """Rotation with a grace period (issue 14 §6): the old key keeps working on every
+    worker of both servers, then every one refuses it from the moment it expires (the
+    expiry is checked per request against the cached value: no invalidation is needed),
+    and the new key works throughout."""
+    import re
+
+    from ..server import Key
+
+    dep, key, a, b = pair
+    old = dep.create_key(f"r{uuid.uuid4().hex[:6]}")
+    old_probes = [client(s, old) for s in (a, b) for _ in range(PROBES)]
+    for probe in old_probes:
+        probe.list_tables()  # cached everywhere before the rotation
+    out = dep.manage("rotatekey", old.access_key_id, "--grace", "6s").stdout
+    ends = time.monotonic() + 6
+    new = Key(re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1), re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1))
+    new_probes = [client(s, new) for s in (a, b) for _ in range(PROBES)]
+    while time.monotonic() < ends - 2:
+        for probe in old_probes + new_probes:
+            probe.list_tables()
+        time.sleep(0.2)
+
+    def refused(probe) -> bool:
+        try:
+            probe.list_tables()
+        except ClientError as exc:
+            if _code(exc) == "UnrecognizedClientException":
+                return True
+            raise
+        return False
+    time.sleep(max(0.0, ends - time.monotonic()))
+    seen_within(lambda: all(refused(p) for p in old_probes), "old key expired", bound=0.5)
+    for probe in new_probes:
+        probe.list_tables()
+
+
 def test_neither_server_logged_an_error(pair):
     """Nothing failed on either server meanwhile, the background tasks' start included
     (two of them used to open the pool at once and one died of it)."""

@@ -98,3 +98,46 @@ def test_create_import_deactivate(db, settings):
     with pytest.raises(AccessKeyError, match="No access key"):
         deactivate_access_key("AKIANOSUCHKEY0000000")
     assert repr(stored) == f"<AccessKey {key.access_key_id} Active user={key.user_id}>"  # no ciphertext
+
+
+def test_keyring_file_first_key_encrypts_every_key_decrypts(key_dir):
+    old = crypto.encrypt_secret("o" * 40)
+    (old_key,) = crypto.keyring()[1]
+    new_key = crypto.generate_master_key()
+    crypto.write_keyring([new_key, old_key])
+    assert stat.S_IMODE(os.stat(key_dir / "master.key").st_mode) == 0o600
+    assert crypto.decrypt_secret(old) == "o" * 40  # the old key still opens what it wrote
+    fresh = crypto.encrypt_secret("n" * 40)
+    assert crypto.opens_with(fresh, new_key) and not crypto.opens_with(fresh, old_key)
+    moved = crypto.reencrypt(old)
+    assert crypto.opens_with(moved, new_key) and not crypto.opens_with(moved, old_key)
+    crypto.write_keyring([new_key])
+    assert crypto.decrypt_secret(moved) == "o" * 40
+    with pytest.raises(crypto.MasterKeyError):
+        crypto.decrypt_secret(old)
+    assert len(crypto.key_id(new_key)) == 12 and crypto.key_id(new_key) not in new_key
+
+
+def test_write_keyring_refuses_a_bad_key(key_dir):
+    crypto.encrypt_secret("x" * 40)
+    before = (key_dir / "master.key").read_bytes()
+    with pytest.raises(ValueError):
+        crypto.write_keyring(["not-a-key"])
+    assert (key_dir / "master.key").read_bytes() == before
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("90", 90), ("90s", 90), ("15m", 900), ("1h", 3600),
+                                               ("1d", 86400), ("7d", 604800), ("never", None), ("NEVER", None)])
+def test_grace_periods(text, seconds):
+    from accounts.keys import parse_grace
+
+    grace = parse_grace(text)
+    assert (None if grace is None else grace.total_seconds()) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "-1h", "1w", "1.5h", "1 h", "forever"])
+def test_bad_grace_periods(text):
+    from accounts.keys import AccessKeyError, parse_grace
+
+    with pytest.raises(AccessKeyError):
+        parse_grace(text)

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Mark an access key Active (requests signed with it are accepted again)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("access_key_id")
+        parser.add_argument("access_key_id", help="The access key to make Active again")
 
     def handle(self, *args, access_key_id: str, **options) -> None:
         try:

@@ -10,9 +10,9 @@ class Command(BaseCommand):
     help = "Add a user to a group, or remove it with --remove."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--group", required=True)
-        parser.add_argument("--user", required=True)
-        parser.add_argument("--remove", action="store_true")
+        parser.add_argument("--group", required=True, help="Group name")
+        parser.add_argument("--user", required=True, help="IAM user name")
+        parser.add_argument("--remove", action="store_true", help="Remove the user from the group instead")
 
     def handle(self, *args, group: str, user: str, remove: bool, **options) -> None:
         with atomic():

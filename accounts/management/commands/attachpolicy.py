@@ -11,10 +11,10 @@ class Command(BaseCommand):
     detach = False
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--policy", required=True)
+        parser.add_argument("--policy", required=True, help="Policy name")
         target = parser.add_mutually_exclusive_group(required=True)
-        target.add_argument("--user")
-        target.add_argument("--group")
+        target.add_argument("--user", help="Attach to this IAM user")
+        target.add_argument("--group", help="Attach to this group")
 
     def handle(self, *args, policy: str, user: str | None, group: str | None, **options) -> None:
         (found,) = policies_by_name([policy])

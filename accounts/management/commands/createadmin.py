@@ -26,7 +26,7 @@ class Command(BaseCommand):
     help = "Create a web admin (superuser). Prints a generated password once, or reads one from stdin."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--username", default="admin")
+        parser.add_argument("--username", default="admin", help="Web admin user name (default: admin)")
         parser.add_argument("--password-stdin", action="store_true",
                             help="read the password from the first line of standard input")
         parser.add_argument("--if-none", action="store_true",

@@ -14,9 +14,11 @@ class Command(BaseCommand):
     help = "Create a group, optionally with policies and members."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("name")
-        parser.add_argument("--policy", action="append", dest="policies", default=[], metavar="NAME")
-        parser.add_argument("--user", action="append", dest="users", default=[], metavar="NAME")
+        parser.add_argument("name", help="Group name")
+        parser.add_argument("--policy", action="append", dest="policies", default=[], metavar="NAME",
+                            help="Attach this policy (repeatable)")
+        parser.add_argument("--user", action="append", dest="users", default=[], metavar="NAME",
+                            help="Add this IAM user (repeatable)")
 
     def handle(self, *args, name: str, policies: list[str], users: list[str], **options) -> None:
         if not re.fullmatch(GROUP_NAME_PATTERN, name):

@@ -13,7 +13,7 @@ class Command(BaseCommand):
             "(here with --policy, or later with attachpolicy/addtogroup).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("name")
+        parser.add_argument("name", help="IAM user name")
         parser.add_argument("--policy", action="append", dest="policies", default=[], metavar="NAME",
                             help="Attach this policy (repeatable)")
         parser.add_argument("--group", action="append", dest="groups", default=[], metavar="NAME",

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Mark an access key Inactive (requests signed with it are then refused)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("access_key_id")
+        parser.add_argument("access_key_id", help="The access key to make Inactive")
 
     def handle(self, *args, access_key_id: str, **options) -> None:
         try:

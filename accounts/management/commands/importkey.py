@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--user", required=True, help="IAM user name (created if missing)")
-        parser.add_argument("--access-key-id", required=True)
+        parser.add_argument("--access-key-id", required=True, help="The existing key ID (the secret is read from stdin)")
         parser.add_argument(
             "--secret-access-key", default=None,
             help="The secret on the command line. Avoid: it leaks into shell history and the process list.")

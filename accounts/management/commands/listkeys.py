@@ -11,7 +11,7 @@ def _ts(value) -> str:
 
 
 class Command(BaseCommand):
-    help = "List access keys: ID, status, user, created, last used."
+    help = "List access keys: ID, status (Active, Inactive or Expired), user, created, last used, expires."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--user", default=None, help="Only this user's keys")
@@ -20,7 +20,8 @@ class Command(BaseCommand):
         keys = AccessKey.objects.select_related("user").order_by("user__name", "created_at")
         if user:
             keys = keys.filter(user__name=user)
-        self.stdout.write("ACCESS_KEY_ID\tSTATUS\tUSER\tCREATED\tLAST_USED")
+        self.stdout.write("ACCESS_KEY_ID\tSTATUS\tUSER\tCREATED\tLAST_USED\tEXPIRES")
         for key in keys:
             self.stdout.write("\t".join(
-                [key.access_key_id, key.status, key.user.name, _ts(key.created_at), _ts(key.last_used_at)]))
+                [key.access_key_id, key.effective_status, key.user.name, _ts(key.created_at), _ts(key.last_used_at),
+                 _ts(key.expires_at)]))

@@ -15,9 +15,9 @@ class Command(BaseCommand):
             "The document is validated; with --user/--group it is also attached.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--name", required=True)
+        parser.add_argument("--name", required=True, help="Policy name (an existing policy is replaced)")
         parser.add_argument("--file", required=True, help='JSON policy document, or "-" for stdin')
-        parser.add_argument("--description", default=None)
+        parser.add_argument("--description", default=None, help="Free text shown in the admin")
         parser.add_argument("--user", default=None, help="Attach to this user (created if missing)")
         parser.add_argument("--group", default=None, help="Attach to this group")
 
