@@ -28,6 +28,17 @@ def _code(exc: ClientError) -> str:
     return exc.response["Error"]["Code"]
 
 
+def _refused(probe, code: str) -> bool:
+    """Whether the probe's ListTables is refused with `code` (another error is raised)."""
+    try:
+        probe.list_tables()
+    except ClientError as exc:
+        if _code(exc) == code:
+            return True
+        raise
+    return False
+
+
 def seen_within(check, what: str, bound: float = BOUND_SECONDS) -> float:
     """Time until `check()` holds for every probe; fails past the bound (with some room
     for the probes' own round trips on a loaded machine)."""
@@ -230,35 +241,17 @@ def test_key_and_policy_changes_reach_the_other_server(pair):
            '"Resource": "*"}]}'
     policy = f"deny-{user}"
     dep.manage("putpolicy", "--name", policy, "--file", "-", "--user", user, input_text=deny)
-
-    def denied(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "AccessDeniedException":
-                return True
-            raise
-        return False
-    seen_within(lambda: all(denied(p) for p in probes), "policy attached")
+    seen_within(lambda: all(_refused(p, "AccessDeniedException") for p in probes), "policy attached")
     # Changes made straight in the database (here: by SQL, as any tool might) reach every
     # server just the same, and well inside the credential cache's 5 s lifetime.
     for probe in probes:
-        assert denied(probe)  # freshly cached
+        assert _refused(probe, "AccessDeniedException")  # freshly cached
     dep.sql("DELETE FROM accounts_iamuser_policies WHERE policy_id = (SELECT id FROM accounts_policy "
             f"WHERE name = '{policy}')")
-    seen_within(lambda: not any(denied(p) for p in probes), "policy detached")
+    seen_within(lambda: not any(_refused(p, "AccessDeniedException") for p in probes), "policy detached")
 
     dep.sql(f"UPDATE accounts_accesskey SET status = 'Inactive' WHERE access_key_id = '{own.access_key_id}'")
-
-    def refused(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "UnrecognizedClientException":
-                return True
-            raise
-        return False
-    seen_within(lambda: all(refused(p) for p in probes), "key deactivated")
+    seen_within(lambda: all(_refused(p, "UnrecognizedClientException") for p in probes), "key deactivated")
 
 
 def test_registry_lists_both_servers_and_one_runs_each_task(pair):
@@ -300,17 +293,9 @@ def test_a_rotated_key_works_on_both_servers_until_its_grace_period_ends(pair):
         for probe in old_probes + new_probes:
             probe.list_tables()
         time.sleep(0.2)
-
-    def refused(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "UnrecognizedClientException":
-                return True
-            raise
-        return False
     time.sleep(max(0.0, ends - time.monotonic()))
-    seen_within(lambda: all(refused(p) for p in old_probes), "old key expired", bound=0.5)
+    seen_within(lambda: all(_refused(p, "UnrecognizedClientException") for p in old_probes), "old key expired",
+                bound=0.5)
     for probe in new_probes:
         probe.list_tables()
 
