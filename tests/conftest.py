@@ -2,6 +2,7 @@
 boto3 clients signed with a real access key, and throw-away tables."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import boto3
@@ -30,6 +31,16 @@ def server(django_db_setup):
 @pytest.fixture(scope="session")
 def key(django_db_setup):
     return create_key("tester")
+
+
+def poll(check, timeout: float = 20.0, interval: float = 0.25):
+    """Wait until check() returns something true (bounded), and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def make_client(server, key, service: str = "dynamodb", **kwargs):
