@@ -43,6 +43,13 @@ def poll(check, timeout: float = 20.0, interval: float = 0.25):
         time.sleep(interval)
 
 
+def wait_job(describe, status_key: str, timeout: float = 90) -> dict:
+    """An export's or import's description (describe()) once `status_key` is past IN_PROGRESS."""
+    done = poll(lambda: (desc := describe())[status_key] != "IN_PROGRESS" and desc, timeout, 0.2)
+    assert done, f"job still IN_PROGRESS after {timeout} s"
+    return done
+
+
 def make_client(server, key, service: str = "dynamodb", **kwargs):
     return boto3.client(
         service, endpoint_url=server.endpoint, region_name=testenv.REGION,
