@@ -11,6 +11,14 @@ answer; fewer than one under concurrency when requests share statements).
 
     .venv/bin/python bench/micro.py                       # PostgreSQL, every operation
     .venv/bin/python bench/micro.py --backend sqlite --ops UpdateItem --requests 2000
+    .venv/bin/python bench/micro.py --http endpoint --tls   # through the server's HTTP protocol too
+
+`--http uvicorn|endpoint` sends the same requests over loopback TCP connections
+(one per request in flight, kept alive; `--tls` adds the server's TLS) to a
+listener in this process running uvicorn's httptools protocol as `serve` sets
+it up (deadlines, joined writes), through ASGI (`uvicorn`) or with the
+endpoint's direct `POST /` path (`endpoint`, what `serve` runs). The client's
+CPU is counted too, the same for both.
 """
 from __future__ import annotations
 
@@ -55,6 +63,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                     "then keep item history)")
     ap.add_argument("--gsi", action="store_true", help="the growth run's table with three GSIs and items "
                     "(bench/growth.py); adds the operations Query:gsi1..3 and UpdateItem:gsi (moves all three)")
+    ap.add_argument("--http", choices=["asgi", "uvicorn", "endpoint"], default="asgi",
+                    help="asgi: call the ASGI app in process (default); uvicorn / endpoint: over loopback HTTP "
+                    "through uvicorn's ASGI cycle / the endpoint's direct path (extenddb_site.http_endpoint)")
+    ap.add_argument("--tls", action="store_true", help="with --http: TLS on the loopback connections")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile each operation's last run and print the top functions by self time")
     return ap.parse_args(argv)
@@ -113,6 +125,65 @@ class Driver:
         return sent[0]["status"], sent[1]["body"]
 
 
+class HttpDriver(Driver):
+    """The same requests over kept-alive loopback connections to an in-process listener."""
+
+    def __init__(self, app, key: dict, protocol: str, tls: bool, connections: int) -> None:
+        super().__init__(app, key)
+        self.protocol, self.tls, self.connections = protocol, tls, connections
+        self.idle: asyncio.Queue | None = None
+
+    async def start(self) -> None:
+        import ssl
+
+        import uvicorn
+        from uvicorn.server import ServerState
+
+        from extenddb_site.http_endpoint import EndpointHttpProtocol
+        from extenddb_site.http_timeouts import DeadlineHttpToolsProtocol
+        from extenddb_site.tls import ensure_self_signed
+        from wireapi.management.commands.serve import _uvicorn_options
+
+        cls = EndpointHttpProtocol if self.protocol == "endpoint" else DeadlineHttpToolsProtocol
+        options = {**_uvicorn_options("127.0.0.1", 0, 1), "http": cls, "lifespan": "off"}
+        config = uvicorn.Config(self.app, **options)
+        config.load()
+        state, app_state = ServerState(), {}
+        server_ctx = client_ctx = None
+        if self.tls:
+            from django.conf import settings
+            cert, key = ensure_self_signed(settings.DATA_DIR, ["127.0.0.1"])
+            server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            server_ctx.load_cert_chain(str(cert), str(key))
+            client_ctx = ssl.create_default_context(cafile=str(cert))
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: cls(config=config, server_state=state, app_state=app_state),
+                                          "127.0.0.1", 0, ssl=server_ctx)
+        port = server.sockets[0].getsockname()[1]
+        self.idle = asyncio.Queue()
+        for _ in range(self.connections):
+            self.idle.put_nowait(await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx,
+                                                               server_hostname="127.0.0.1" if self.tls else None))
+
+    async def call(self, scope: dict, body: bytes) -> tuple[int, bytes]:
+        if self.idle is None:
+            await self.start()
+        reader, writer = await self.idle.get()
+        try:
+            head = [b"POST / HTTP/1.1\r\n"]
+            head += [name + b": " + value + b"\r\n" for name, value in scope["headers"]]
+            writer.write(b"".join(head) + b"\r\n" + body)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            return int(status_line.split()[1]), await reader.readexactly(length)
+        finally:
+            self.idle.put_nowait((reader, writer))
+
+
 async def run_pool(driver: Driver, pool: list[tuple[dict, bytes]], concurrency: int) -> dict:
     errors: list[str] = []
     queue = iter(pool)
@@ -168,7 +239,11 @@ async def main_async(args, key: dict) -> dict:
     from wireapi.app import application
     count_waits()
 
-    driver = Driver(application, key)
+    if args.http == "asgi":
+        driver = Driver(application, key)
+    else:
+        from extenddb_site.asgi import application as site  # the routing serve runs
+        driver = HttpDriver(site, key, args.http, args.tls, max(int(c) for c in args.concurrency.split(",")))
     create = {
         "TableName": workload.TABLE,
         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},

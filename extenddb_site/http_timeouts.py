@@ -89,12 +89,19 @@ class DeadlineHttpToolsProtocol(JoinedWritesHttpToolsProtocol):
             self._arm(self._header_timeout)
 
     def on_headers_complete(self) -> None:
-        self._head_bytes = None
         super().on_headers_complete()
-        self._arm(self._body_timeout)
+        self.head_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self.message_complete()
+
+    def head_complete(self) -> None:
+        """The body has until the body deadline."""
+        self._head_bytes = None
+        self._arm(self._body_timeout)
+
+    def message_complete(self) -> None:
         self._disarm()
         self._head_bytes = 0  # the next request's head
 

@@ -39,6 +39,11 @@ class WriteJoiningTransport:
             self._held = None
             self._transport.write(held + data)
 
+    def write_whole(self, data: bytes) -> None:
+        """A whole response at once (extenddb_site.http_endpoint): out now, nothing to join."""
+        held, self._held = self._held, None
+        self._transport.write(held + data if held is not None else data)
+
     def flush(self) -> None:
         held, self._held = self._held, None
         if held is not None and not self._transport.is_closing():

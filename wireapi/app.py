@@ -18,7 +18,7 @@ import random
 import time
 import zlib
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import orjson
 from django.conf import settings
@@ -33,6 +33,7 @@ log = logging.getLogger("extenddb.wireapi")
 
 MAX_REQUEST_BYTES = content_coding.MAX_BODY_BYTES
 _JSON_TYPES = {b"application/x-amz-json-1.0", b"application/x-amz-json-1.1", b"application/json"}
+_REPLY_TYPES = {b"application/x-amz-json-1.0", b"application/x-amz-json-1.1"}
 _HEALTH = b"healthy: dynamodb.local "
 
 
@@ -42,6 +43,11 @@ def request_id() -> str:
     An identifier, not a secret: the process's PRNG (reseeded per worker by
     uvicorn's spawn) rather than a getrandom() system call per request."""
     return f"{random.getrandbits(208):052X}"
+
+
+# How an answer leaves: status, headers, body (the ASGI adapter below sends two
+# messages; extenddb_site.http_endpoint writes the bytes to the connection itself).
+Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], Awaitable[None]]
 
 
 class _Disconnected(Exception):
@@ -65,8 +71,8 @@ async def _read_body(receive: Any) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _respond(send: Any, status: int, body: bytes, content_type: bytes, rid: str,
-                   accept_encoding: bytes | None = None) -> None:
+async def _reply(respond: Respond, status: int, body: bytes, content_type: bytes, rid: str,
+                 accept_encoding: bytes | None = None) -> None:
     headers = [(b"content-type", content_type)]
     if accept_encoding and len(body) >= content_coding.COMPRESS_MIN_BYTES:
         coding = content_coding.response_coding(accept_encoding)
@@ -82,8 +88,7 @@ async def _respond(send: Any, status: int, body: bytes, content_type: bytes, rid
         # Of the bytes as sent (compressed or not): what botocore and the other SDKs check.
         (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await respond(status, headers, body)
 
 
 _THREAD_COMPRESS_BYTES = 1024 * 1024
@@ -139,55 +144,86 @@ def settle_heap() -> None:
 
 
 async def application(scope: dict, receive: Any, send: Any) -> None:
+    """The endpoint as an ASGI application (uvicorn's cycle, tests, another ASGI server)."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
+
+    async def respond(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    if scope["method"] == "GET":
+        await serve(scope, b"", respond)
+        return
+    slot = take_slot()  # held while the body arrives: slow bodies count against the cap
+    try:
+        body = await _read_body(receive) if slot else b""
+    except _Disconnected:
+        release_slot()
+        return
+    await serve(scope, body, respond, slot)
+
+
+async def serve(scope: dict, body: bytes | None, respond: Respond, slot: bool | None = None) -> None:
+    """Answer one endpoint request whose body has been read whole (None: it grew past
+    the 16 MB limit); `scope` holds what ASGI's would: method, path, raw_path,
+    query_string, headers (lower-case names), client, scheme. `slot`: whether the caller
+    already took (True) or was refused (False) an in-flight slot; None takes one here."""
     rid = request_id()
     headers = dict(scope["headers"])
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip()
-    reply_type = content_type if content_type.startswith(b"application/x-amz-json") else b"application/x-amz-json-1.0"
+    # The client's own version echoed, as DynamoDB does (and never other bytes of its header).
+    reply_type = content_type if content_type in _REPLY_TYPES else b"application/x-amz-json-1.0"
 
     if scope["method"] == "GET":
-        await _respond(send, 200, _HEALTH, b"text/plain", rid)
+        await _reply(respond, 200, _HEALTH, b"text/plain", rid)
         return
-    global _inflight
-    if _inflight >= _max_inflight():
+    if slot is None:
+        slot = take_slot()
+    if not slot:
         # Overloaded: answer at once, in DynamoDB's shape, rather than queue without bound.
         exc = errors.ServiceUnavailable()
-        await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        await _reply(respond, exc.status, _error_body(exc), reply_type, rid)
         observe.shed()
         return
-    _inflight += 1
     try:
-        await _serve_request(scope, receive, send, headers, content_type, reply_type, rid)
-    except _Disconnected:
-        pass
+        await _serve_request(scope, body, respond, headers, content_type, reply_type, rid)
     finally:
-        _inflight -= 1
+        release_slot()
 
 
-# Requests this worker is handling now, and the cap (settings.EXTENDDB_MAX_INFLIGHT).
+# Requests this worker is handling now (from their headers on), and the cap
+# (settings.EXTENDDB_MAX_INFLIGHT).
 _inflight = 0
 _inflight_cap: int | None = None
 
 
-def _max_inflight() -> int:
-    global _inflight_cap
+def take_slot() -> bool:
+    """Count one more request in flight; False (nothing counted) when the worker is full."""
+    global _inflight, _inflight_cap
     if _inflight_cap is None:
         _inflight_cap = int(getattr(settings, "EXTENDDB_MAX_INFLIGHT", 256))
-    return _inflight_cap
+    if _inflight >= _inflight_cap:
+        return False
+    _inflight += 1
+    return True
 
 
-async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[bytes, bytes],
+def release_slot() -> None:
+    global _inflight
+    _inflight -= 1
+
+
+async def _serve_request(scope: dict, body: bytes | None, respond: Respond, headers: dict[bytes, bytes],
                          content_type: bytes, reply_type: bytes, rid: str) -> None:
     started = time.perf_counter()
-    body = await _read_body(receive)
     if body is None:
         exc: errors.DynamoDBError = errors.RequestTooLarge()
-        await _respond(send, exc.status, _error_body(exc), reply_type, rid)
+        await _reply(respond, exc.status, _error_body(exc), reply_type, rid)
         return
     if scope["method"] != "POST" or (body and content_type not in _JSON_TYPES):
-        await _respond(send, 404, b"<UnknownOperationException/>\n", b"text/plain", rid)
+        await _reply(respond, 404, b"<UnknownOperationException/>\n", b"text/plain", rid)
         return
     seen = _Seen()
     message = None
@@ -203,7 +239,7 @@ async def _serve_request(scope: dict, receive: Any, send: Any, headers: dict[byt
         get_runtime().backend.connection_lost()  # if it was a broken connection, weed out its likes
         exc = errors.InternalServerError()
         status, payload, outcome = exc.status, _error_body(exc), "InternalServerError"
-    await _respond(send, status, payload, reply_type, rid, accept_encoding)
+    await _reply(respond, status, payload, reply_type, rid, accept_encoding)
     audit.record(scope, rid, seen.principal, seen.access_key_id, seen.operation, seen.table_name, outcome,
                  seen.served_by, message, round((time.perf_counter() - started) * 1000, 3))
     observe.request(scope, rid, seen, outcome, status, started, len(body), len(payload))

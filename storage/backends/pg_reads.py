@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from . import sql
 from .base import IndexRow, IndexScanRow, KeyRange, QueryRow, Reader, ScanRow
 from .coalesce import Coalescer
+from .pg_arrays import columns
 
 log = logging.getLogger("extenddb.storage")
 
@@ -134,7 +135,7 @@ class PostgresReads(Reader):
         if len(keys) == 1:
             rows = await self._all(sql.GET_ITEM, keys[0])
             return [rows[0][0] if rows else None]
-        rows = await self._all(_GET_ITEMS_ANY_TABLE, tuple(map(list, zip(*keys))))
+        rows = await self._all(_GET_ITEMS_ANY_TABLE, columns(keys, "qbb"))
         found = {(r[0], bytes(r[1]), bytes(r[2])): r[3] for r in rows}
         return [found.get(key) for key in keys]
 

@@ -27,6 +27,7 @@ from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, Backup
                    RestoreSession, ScanRow, ServerRecord, Snapshot, StaleSchema, StreamInfo,
                    StreamRecordRow, TableExists, TableRecord, TooManyTags, Transaction, WriteConflict)
 from .coalesce import Coalescer
+from .pg_arrays import columns
 from .pg_generation import NotifiedGeneration, READ_GENERATION
 from .pg_leases import PgLeases
 from .pg_reads import PgPool, PostgresReads, binary_arrays, conninfo
@@ -400,7 +401,7 @@ class PostgresBackend(sql.SQLBackend):
                 cur = await conn.execute(sql.UPSERT_ITEM_CHECKED, (pk, sk, body, size, segment, table_id, version))
                 return [cur.rowcount == 1] * len(rows)
         async with self._db.connection() as conn:
-            cur = await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*unique))))
+            cur = await conn.execute(_UPSERT_ITEMS_MANY, columns(unique, "qbbbiiq"))
             written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
         return [row[:3] in written for row in rows]
 
@@ -411,7 +412,7 @@ class PostgresBackend(sql.SQLBackend):
         unique = sorted({row[:3]: row for row in rows}.values(), key=lambda row: row[:3])
         await self.open()
         async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-            cur = await conn.execute(_UPSERT_ITEMS_MANY, tuple(map(list, zip(*(row[:7] for row in unique)))))
+            cur = await conn.execute(_UPSERT_ITEMS_MANY, columns((row[:7] for row in unique), "qbbbiiq"))
             written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
             txn = PostgresTransaction(conn)
             for table_id, pk, sk, body, size, _, _, source_id in unique:
@@ -460,7 +461,12 @@ class PostgresBackend(sql.SQLBackend):
                 await cur.executemany(sql.TOUCH_ACCESS_KEY, [(when, key_id) for key_id in access_key_ids])
 
     async def append_access_log(self, rows: list[AccessLogRow]) -> None:
-        await self._one_exec(sql.INSERT_ACCESS_LOG_MANY, tuple(map(list, zip(*rows))))
+        await self.open()
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            async with cur.copy(sql.COPY_ACCESS_LOG) as copy:
+                copy.set_types(sql.ACCESS_LOG_TYPES)
+                for row in rows:
+                    await copy.write_row(row)
 
     async def purge_access_log(self, before: datetime, note: Callable[[int], AccessLogRow]) -> int:
         await self.open()

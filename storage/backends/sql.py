@@ -309,12 +309,11 @@ ACCESS_LOG_COLUMNS = ("time, principal, access_key_id, operation, table_name, ou
 INSERT_ACCESS_LOG = (
     f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-# PostgreSQL only: a whole batch in one statement.
-INSERT_ACCESS_LOG_MANY = (
-    f"INSERT INTO ddb_access_log ({ACCESS_LOG_COLUMNS}) "
-    "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[])"
-)
+# PostgreSQL only: a whole batch as one binary COPY. psycopg dumps COPY rows in C; as
+# unnest() arrays (its Python array dumper) a row cost ~25 µs of the worker's CPU, as
+# much as a third of a GetItem's; this way ~2 µs.
+COPY_ACCESS_LOG = f"COPY ddb_access_log ({ACCESS_LOG_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+ACCESS_LOG_TYPES = ("timestamptz",) + ("text",) * 9 + ("float8",)
 # The log is append-only (storage migration 0006): the database refuses this DELETE
 # unless the purge's transaction says it is the purge (PostgreSQL: the setting below;
 # SQLite: a row in the guard table).

@@ -130,6 +130,26 @@ def test_overload_answers_503_in_dynamodb_shape_then_recovers(site):
     assert ddb.get_item(TableName=TABLE, Key={"pk": {"S": "held-2"}})["Item"]["pk"]["S"] == "held-2"
 
 
+def test_clients_that_hang_up_mid_body_give_their_slots_back(site):
+    """EXTENDDB_MAX_INFLIGHT=3: six requests that hang up after part of their body must not
+    keep the worker full (each took an in-flight slot as its head arrived)."""
+    _, server, key, ddb = site
+    for round_ in range(2):
+        socks = []
+        for i in range(3):
+            head, body = signed_request(server, key, "PutItem", _put_body(f"gone-{round_}-{i}"))
+            sock = tls_connect(server)
+            sock.sendall(head + body[:5])
+            socks.append(sock)
+        time.sleep(0.3)
+        for sock in socks:
+            sock.close()
+        time.sleep(0.3)
+    for i in range(4):  # more than the cap, one after the other: every one is served
+        ddb.put_item(TableName=TABLE, Item={"pk": {"S": f"after-hangups-{i}"}})
+    assert ddb.get_item(TableName=TABLE, Key={"pk": {"S": "gone-0-0"}}).get("Item") is None  # never acted on
+
+
 def test_request_over_16_mb_is_refused_with_413(site):
     _, server, key, _ = site
     head, body = signed_request(server, key, "PutItem", _put_body("huge", pad=16 * 1024 * 1024))

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from extenddb_site import logs, metrics
-from extenddb_site.http_timeouts import DeadlineHttpToolsProtocol
+from extenddb_site.http_endpoint import EndpointHttpProtocol
 from extenddb_site.tls import ensure_self_signed
 from extenddb_site.version import __version__
 from storage.generation import SingleHostError, claim_single_host
@@ -41,11 +41,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    # httptools with header/body deadlines against slow clients (extenddb_site.http_timeouts)
-    # and one write per response (extenddb_site.http_writes);
+    # httptools with header/body deadlines against slow clients (extenddb_site.http_timeouts),
+    # one write per response (extenddb_site.http_writes) and the endpoint's `POST /` served
+    # without the ASGI round (extenddb_site.http_endpoint);
     # limit_concurrency bounds connections and tasks per worker (503 past it).
     # log_config=None: uvicorn's loggers print through settings.LOGGING like every other.
-    return dict(host=host, port=port, workers=workers, loop="uvloop", http=DeadlineHttpToolsProtocol,
+    return dict(host=host, port=port, workers=workers, loop="uvloop", http=EndpointHttpProtocol,
                 lifespan="on", log_config=None, log_level="warning", access_log=False, server_header=False,
                 timeout_keep_alive=75, timeout_graceful_shutdown=settings.EXTENDDB_GRACEFUL_SHUTDOWN_SECONDS,
                 limit_concurrency=settings.EXTENDDB_MAX_CONNECTIONS, proxy_headers=False,
