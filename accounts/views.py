@@ -9,6 +9,9 @@ secret. Rotation keeps the old key working for a grace period the admin picks.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from .keys import DEFAULT_GRACE, GRACE_CHOICES, AccessKeyError, create_access_key, rotate_access_key
-from .models import AccessKey, IamUser
+from .models import AccessKey
 from .once import new_form_token, spend_form_token, stash_secret, take_secret
 
 NO_STORE = "no-store, no-cache, max-age=0, must-revalidate, private"
@@ -46,18 +49,34 @@ def _spent_page(model_admin: admin.ModelAdmin, request: HttpRequest, back_url: s
     return redirect(back_url)
 
 
-def create_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    user = model_admin.get_object(request, object_id)
-    back = reverse("admin:accounts_iamuser_change", args=[object_id])
-    if user is None or not model_admin.has_change_permission(request, user):
-        return redirect("admin:accounts_iamuser_changelist")
+def _confirmed(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str,
+               confirm: Callable[[Any], tuple[str, str, str]], grace: bool = False
+               ) -> tuple[Any, str, HttpResponse | None]:
+    """The object a key page acts on, its change page's URL, and the answer to give instead
+    of acting, if any: the list for an object that is gone or not the admin's to change,
+    the confirmation (title, text and button from `confirm(obj)`) for a GET, a warning
+    for a form submitted already. None: the POST is confirmed, act on it."""
+    opts = model_admin.model._meta
+    obj = model_admin.get_object(request, object_id)
+    back = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+    if obj is None or not model_admin.has_change_permission(request, obj):
+        return obj, back, redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     if request.method != "POST":
-        return _confirm_page(model_admin, request, f"Create an access key for {user.name}",
-                             "The secret access key is shown once, on the next page. "
-                             "Copy it into the application's configuration there.",
-                             "Create access key", back, IamUser._meta)
+        title, text, button = confirm(obj)
+        return obj, back, _confirm_page(model_admin, request, title, text, button, back, opts, grace)
     if not spend_form_token(request, request.POST.get("once", "")):
-        return _spent_page(model_admin, request, back)
+        return obj, back, _spent_page(model_admin, request, back)
+    return obj, back, None
+
+
+def create_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    user, back, answer = _confirmed(model_admin, request, object_id, lambda user: (
+        f"Create an access key for {user.name}",
+        "The secret access key is shown once, on the next page. "
+        "Copy it into the application's configuration there.",
+        "Create access key"))
+    if answer is not None:
+        return answer
     try:
         key, secret = create_access_key(user.name)
     except AccessKeyError as exc:
@@ -68,18 +87,14 @@ def create_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_
 
 
 def rotate_key_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    old = model_admin.get_object(request, object_id)
-    back = reverse("admin:accounts_accesskey_change", args=[object_id])
-    if old is None or not model_admin.has_change_permission(request, old):
-        return redirect("admin:accounts_accesskey_changelist")
-    if request.method != "POST":
-        return _confirm_page(model_admin, request, f"Rotate access key {old.access_key_id}",
-                             f"A new key is created for user {old.user.name} and shown once. "
-                             f"{old.access_key_id} keeps working until the end of the grace period you pick, "
-                             "so applications can move to the new key; then it is refused.",
-                             "Rotate key", back, AccessKey._meta, grace=True)
-    if not spend_form_token(request, request.POST.get("once", "")):
-        return _spent_page(model_admin, request, back)
+    old, back, answer = _confirmed(model_admin, request, object_id, lambda old: (
+        f"Rotate access key {old.access_key_id}",
+        f"A new key is created for user {old.user.name} and shown once. "
+        f"{old.access_key_id} keeps working until the end of the grace period you pick, "
+        "so applications can move to the new key; then it is refused.",
+        "Rotate key"), grace=True)
+    if answer is not None:
+        return answer
     grace = {value: period for value, _, period in GRACE_CHOICES}.get(request.POST.get("grace", DEFAULT_GRACE), ...)
     if grace is ...:
         messages.error(request, "Pick a grace period from the list.")

@@ -2,6 +2,7 @@
 boto3 clients signed with a real access key, and throw-away tables."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import boto3
@@ -30,6 +31,23 @@ def server(django_db_setup):
 @pytest.fixture(scope="session")
 def key(django_db_setup):
     return create_key("tester")
+
+
+def poll(check, timeout: float = 20.0, interval: float = 0.25):
+    """Wait until check() returns something true (bounded), and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def wait_job(describe, status_key: str, timeout: float = 90) -> dict:
+    """An export's or import's description (describe()) once `status_key` is past IN_PROGRESS."""
+    done = poll(lambda: (desc := describe())[status_key] != "IN_PROGRESS" and desc, timeout, 0.2)
+    assert done, f"job still IN_PROGRESS after {timeout} s"
+    return done
 
 
 def make_client(server, key, service: str = "dynamodb", **kwargs):

@@ -8,13 +8,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from . import testenv
+from .conftest import wait_job
 from .reliability import harness
 from .server import ROOT
 
@@ -40,16 +40,6 @@ def _table(ddb, name: str) -> None:
                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
     for i in range(20):
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}, "secret": {"S": "patient record"}})
-
-
-def _wait(describe, status_key: str) -> dict:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        desc = describe()
-        if desc[status_key] != "IN_PROGRESS":
-            return desc
-        time.sleep(0.2)
-    raise AssertionError("job still IN_PROGRESS after 90 s")
 
 
 @pytest.mark.skipif(testenv.BACKEND != "sqlite", reason="PostgreSQL's files belong to the PostgreSQL server")
@@ -81,7 +71,7 @@ def test_export_files_and_import_error_logs_are_owner_only(deployed):
                                   PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
     started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="modes", S3Prefix="x")["ExportDescription"]
-    done = _wait(lambda: ddb.describe_export(ExportArn=started["ExportArn"])["ExportDescription"], "ExportStatus")
+    done = wait_job(lambda: ddb.describe_export(ExportArn=started["ExportArn"])["ExportDescription"], "ExportStatus")
     assert done["ExportStatus"] == "COMPLETED", done
     written = [p for p in (bucket / "x").rglob("*") if p.is_file()]
     assert len(written) >= 6  # _started, a data file, two manifests and their .md5
@@ -94,7 +84,7 @@ def test_export_files_and_import_error_logs_are_owner_only(deployed):
         TableCreationParameters={"TableName": f"i-{uuid.uuid4().hex[:8]}", "BillingMode": "PAY_PER_REQUEST",
                                  "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
                                  "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]})["ImportTableDescription"]
-    final = _wait(lambda: ddb.describe_import(ImportArn=imported["ImportArn"])["ImportTableDescription"],
+    final = wait_job(lambda: ddb.describe_import(ImportArn=imported["ImportArn"])["ImportTableDescription"],
                   "ImportStatus")
     assert final["ErrorCount"] == 1, final
     logs = list((bucket / "AWSDynamoDB" / "import-errors").glob("*.jsonl"))

@@ -21,6 +21,7 @@ from boto3.dynamodb.types import Binary, TypeSerializer
 from botocore.exceptions import ClientError
 
 from . import testenv
+from .conftest import wait_job
 
 S3_ROOT = Path(testenv.DATA_DIR) / "s3"
 WAIT_SECONDS = 90
@@ -118,23 +119,12 @@ def enable_pitr(ddb, table: str) -> None:
 
 
 def wait_export(ddb, arn: str) -> dict:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        desc = ddb.describe_export(ExportArn=arn)["ExportDescription"]
-        if desc["ExportStatus"] != "IN_PROGRESS":
-            return desc
-        time.sleep(0.2)
-    raise AssertionError(f"export {arn} still IN_PROGRESS after {WAIT_SECONDS}s")
+    return wait_job(lambda: ddb.describe_export(ExportArn=arn)["ExportDescription"], "ExportStatus", WAIT_SECONDS)
 
 
 def wait_import(ddb, arn: str) -> dict:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        desc = ddb.describe_import(ImportArn=arn)["ImportTableDescription"]
-        if desc["ImportStatus"] != "IN_PROGRESS":
-            return desc
-        time.sleep(0.2)
-    raise AssertionError(f"import {arn} still IN_PROGRESS after {WAIT_SECONDS}s")
+    return wait_job(lambda: ddb.describe_import(ImportArn=arn)["ImportTableDescription"], "ImportStatus",
+                    WAIT_SECONDS)
 
 
 def table_params(name: str, **extra) -> dict:

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from extenddb_site.version import __version__
 
+from .conftest import poll
 from .reliability import harness
 from .server import ROOT
 
@@ -56,16 +57,6 @@ def families(server) -> set[str]:
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(family.type, [])
         names.update(family.name + s for s in suffixes)
     return names
-
-
-def wait_for(condition, timeout: float = 30, interval: float = 0.2):
-    """Poll until condition() is truthy (the metrics flush every second); its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def create_table(ddb, name: str) -> None:
@@ -119,7 +110,7 @@ def test_not_ready_while_the_database_is_down():
         assert json.loads(body)["reason"].startswith("database ")
         assert json.loads(get(srv, "/health")[1])["status"] == "ok"
         cluster.ctl("-o", f"-p {cluster.port} -k {cluster.root} -c listen_addresses=127.0.0.1", "start")
-        assert wait_for(lambda: get(srv, "/ready")[0] == 200, timeout=60)
+        assert poll(lambda: get(srv, "/ready")[0] == 200, timeout=60)
 
 
 # --- /metrics ------------------------------------------------------------------------
@@ -163,7 +154,7 @@ def _metrics_move_with_traffic(server, ddb) -> None:
                 and count(now, "extenddb_requests_total", other) - count(before, "extenddb_requests_total", other) >= 3)
         return now if done else None
 
-    after = wait_for(moved)
+    after = poll(moved, timeout=30)
     assert after, "PutItem/GetItem/ResourceNotFound counters did not move by 7, 5 and 3"
     assert not any(invented in name for name in after), "an invented table name became a label"
     assert (count(after, "extenddb_request_duration_seconds_count", 'operation="PutItem"')
@@ -181,8 +172,8 @@ def test_metrics_of_the_connection_pool_on_postgres(server, ddb):
     if harness.testenv.BACKEND != "postgres":
         pytest.skip("SQLite has no connection pool")
     ddb.list_tables()
-    samples = wait_for(lambda: (s := scrape(server)) and any(n.startswith("extenddb_db_pool_connections{")
-                                                              for n in s) and s)
+    samples = poll(lambda: (s := scrape(server)) and any(n.startswith("extenddb_db_pool_connections{")
+                                                         for n in s) and s, timeout=30)
     assert samples['extenddb_db_pool_max_connections{pool="primary"}'] >= 1
 
 
@@ -284,7 +275,7 @@ def test_json_logs_parse_line_by_line_under_traffic(tmp_path):
             entries = lines()
             ended = {(e.get("job"), e.get("outcome")) for e in entries if e.get("event") == "end"}
             return {("ttl-sweep", "ok"), ("restore", "ok"), ("export", "ok")} <= ended
-        assert wait_for(jobs_done, timeout=60), log.read_text()[-3000:]
+        assert poll(jobs_done, timeout=60), log.read_text()[-3000:]
         assert ddb.describe_export(ExportArn=arn)["ExportDescription"]["ExportStatus"] == "COMPLETED"
         srv.stop()
 
@@ -318,7 +309,7 @@ def test_text_logs_leave_requests_out_by_default():
         get(srv, "/no-such-page")
         log = Path(srv.log_path)
         # The port answers a moment before `serve` has seen every worker start and printed the line.
-        assert wait_for(lambda: "Endpoint: https://" in log.read_text()), log.read_text()
+        assert poll(lambda: "Endpoint: https://" in log.read_text(), timeout=30), log.read_text()
         srv.stop()
         text = log.read_text()
         assert re.search(r"^\S+Z WARNING django.request Not Found: /no-such-page", text, re.M), text

@@ -3,6 +3,7 @@ the policies attached to each, and their access keys. (Changes reach every
 worker within seconds: accounts.signals bumps the shared generation.)"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -62,9 +63,17 @@ async def users(request: HttpRequest) -> HttpResponse:
     return await page(request, "iam/users.html", {"title": "Users and groups", **found}, "Users and groups")
 
 
-def _save_or_delete(request: HttpRequest, obj: IamUser | Group, relations: dict[str, tuple[Any, Any]],
-                    what: str) -> dict[str, Any] | None:
-    """A POST on a user's or a group's page: delete it, or set its relations from the ticked boxes."""
+def _detail(request: HttpRequest, model: type[IamUser] | type[Group], name: str, kind: str,
+            relations: Callable[[Any], dict[str, tuple[Any, Any]]], what: str,
+            context: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
+    """A user's or a group's page (404 if there is none by that name). A POST deletes it
+    (None), or sets its `relations` (form field: its manager and the model the ticked
+    boxes name) from the ticked boxes; a GET gets the page's `context`."""
+    obj = model.objects.filter(name=name).first()
+    if obj is None:
+        raise Http404(f"No {kind} {name}")
+    if request.method != "POST":
+        return context(obj)
     action = request.POST.get("action")
     _require(request, f"accounts.{'delete' if action == 'delete' else 'change'}_{obj._meta.model_name}")
     if action == "delete":
@@ -72,19 +81,13 @@ def _save_or_delete(request: HttpRequest, obj: IamUser | Group, relations: dict[
         obj.delete()
         return None
     with transaction.atomic():
-        for field, (manager, model) in relations.items():
-            manager.set(model.objects.filter(pk__in=request.POST.getlist(field)))
+        for field, (manager, related) in relations(obj).items():
+            manager.set(related.objects.filter(pk__in=request.POST.getlist(field)))
     _log(request, obj, CHANGE, f"Changed {what} in the console")
     return {"saved": True}
 
 
-def _user_page(request: HttpRequest, user_name: str) -> dict[str, Any] | None:
-    user = IamUser.objects.filter(name=user_name).first()
-    if user is None:
-        raise Http404(f"No user {user_name}")
-    if request.method == "POST":
-        return _save_or_delete(request, user, {"policy": (user.policies, Policy), "group": (user.groups, Group)},
-                               "policies and groups")
+def _user_context(user: IamUser) -> dict[str, Any]:
     keys = [{"key": k, "source": key_sources.last_source(k)} for k in user.access_keys.order_by("created_at")]
     attached = set(user.policies.values_list("pk", flat=True))
     via_groups = {p.pk: g.name for g in user.groups.prefetch_related("policies") for p in g.policies.all()}
@@ -93,16 +96,22 @@ def _user_page(request: HttpRequest, user_name: str) -> dict[str, Any] | None:
             "policies": list(Policy.objects.order_by("name")), "groups": list(Group.objects.order_by("name"))}
 
 
-def _group_page(request: HttpRequest, group_name: str) -> dict[str, Any] | None:
-    group = Group.objects.filter(name=group_name).first()
-    if group is None:
-        raise Http404(f"No group {group_name}")
-    if request.method == "POST":
-        return _save_or_delete(request, group, {"member": (group.users, IamUser), "policy": (group.policies, Policy)},
-                               "members and policies")
+def _group_context(group: Group) -> dict[str, Any]:
     return {"group": group, "members": set(group.users.values_list("pk", flat=True)),
             "attached": set(group.policies.values_list("pk", flat=True)),
             "users": list(IamUser.objects.order_by("name")), "policies": list(Policy.objects.order_by("name"))}
+
+
+def _user_page(request: HttpRequest, user_name: str) -> dict[str, Any] | None:
+    return _detail(request, IamUser, user_name, "user",
+                   lambda user: {"policy": (user.policies, Policy), "group": (user.groups, Group)},
+                   "policies and groups", _user_context)
+
+
+def _group_page(request: HttpRequest, group_name: str) -> dict[str, Any] | None:
+    return _detail(request, Group, group_name, "group",
+                   lambda group: {"member": (group.users, IamUser), "policy": (group.policies, Policy)},
+                   "members and policies", _group_context)
 
 
 async def _identity_page(request: HttpRequest, build, name: str, kind: str) -> HttpResponse:

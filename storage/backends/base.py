@@ -641,6 +641,10 @@ class BackupBusy(Exception):
     """Another transaction (a restore) holds the backup."""
 
 
+class TooManyTags(Exception):
+    """Inside a backend: rolls back a tagging that would pass the per-resource limit."""
+
+
 # --- point-in-time recovery ----------------------------------------------------------
 
 @dataclass
@@ -685,8 +689,10 @@ class RestoreSession(abc.ABC):
     """The open transaction of a restore: the new table, its indexes, and what
     rebuilding their entries needs."""
 
-    table: TableRecord
-    indexes: list[IndexRecord]
+    def __init__(self, conn: Any, table: TableRecord, indexes: list[IndexRecord]) -> None:
+        self._conn = conn  # the backend's connection, inside the restore's transaction
+        self.table = table
+        self.indexes = indexes
 
     @abc.abstractmethod
     async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]: ...

@@ -24,8 +24,8 @@ from . import sql
 from .base import (AccessKeyRecord, AccessLogRow, BackupBusy, BackupGone, BackupRecord, HistoryChange,
                    HistoryRow, IndexRecord, IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream,
                    PitrSourceRecord, QueryRow, Reader,
-                   RestoreSession, ScanRow, ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo,
-                   StreamRecordRow, TableExists, TableRecord, Transaction, WriteConflict)
+                   RestoreSession, ScanRow, ServerRecord, Snapshot, StaleSchema, StreamInfo,
+                   StreamRecordRow, TableExists, TableRecord, TooManyTags, Transaction, WriteConflict)
 from .coalesce import Coalescer
 from .pg_arrays import columns
 from .pg_generation import NotifiedGeneration, READ_GENERATION
@@ -156,23 +156,20 @@ class PostgresSnapshot(Snapshot):
         return row[0] if row else None
 
 
-class PostgresBackend(StorageBackend):
+class PostgresBackend(sql.SQLBackend):
     vendor = "postgresql"
 
     multi_host = True
 
     def __init__(self, settings_dict: dict[str, Any], min_size: int = 2, max_size: int = 16,
                  replicas: list[tuple[str, dict[str, Any]]] = (), max_replica_lag: float = 1.0) -> None:
+        super().__init__()  # concurrent blind PutItems share a statement and its commit
         info = conninfo(settings_dict)
         self._db = PgPool(info, min_size, max_size, "primary")
         self._pool = self._db.pool
         # Reads of the primary; concurrent GetItems share a statement, as do concurrent
-        # Querys of one shape. Concurrent blind PutItems share a statement and its commit.
+        # Querys of one shape.
         self._reads = PostgresReads(self._db, "primary")
-        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
-            Coalescer(self._upsert_batch))
-        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int, int], bool] = (
-            Coalescer(self._upsert_history_batch))
         self._compare_and_sets: Coalescer[
             tuple[int, bytes, bytes, bytes | None, bytes | None, int, int], bool] = (
             Coalescer(self._compare_and_set_batch))
@@ -393,11 +390,7 @@ class PostgresBackend(StorageBackend):
             total += int(row[0]) if row else 0
         return total
 
-    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
-        if not await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version)):
-            raise StaleSchema(table_id)
-
-    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
+    async def _upsert_batch(self, rows: list[sql.UpsertRow]) -> list[bool]:
         # One statement may not touch a row twice: concurrent puts of one key are
         # unordered, so keeping the last is a valid serial order.
         # Sorted, so two workers' batches lock rows in the same order (no deadlock).
@@ -412,14 +405,7 @@ class PostgresBackend(StorageBackend):
             written = {(r[0], bytes(r[1]), bytes(r[2])) for r in await cur.fetchall()}
         return [row[:3] in written for row in rows]
 
-    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
-                                    version: int, source_id: int) -> None:
-        if not await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version,
-                                                   source_id)):
-            raise StaleSchema(table_id)
-
-    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int, int]]
-                                    ) -> list[bool]:
+    async def _upsert_history_batch(self, rows: list[sql.HistoryUpsertRow]) -> list[bool]:
         # As _upsert_batch (last put of a key wins, key order, the version checked in the
         # statement), then the versions of the rows it wrote, in one transaction. Pipelined:
         # BEGIN and the upsert leave together, then the versions and COMMIT.
@@ -505,8 +491,8 @@ class PostgresBackend(StorageBackend):
                     await cur.execute(sql.COUNT_TAGS, (resource_arn,))
                     count = (await cur.fetchone())[0]
                 if count > max_tags:
-                    raise _TooManyTags()
-        except _TooManyTags:
+                    raise TooManyTags()
+        except TooManyTags:
             return False
         return True
 
@@ -543,9 +529,7 @@ class PostgresBackend(StorageBackend):
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
                            after: tuple[float, str] | None, limit: int,
                            types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
-        statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None, "USER" in types, "SYSTEM" in types)
-        params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
+        statement, params = sql.list_backups_query(table_name, lower, upper, after, limit, types)
         return [self._backup(r) for r in await self._all(statement, params)]
 
     async def delete_backup(self, backup_id: int) -> None:
@@ -826,7 +810,7 @@ class PostgresBackend(StorageBackend):
         purged = 0
         for (stream_id,) in await self._all(sql.STREAM_IDS, ()):
             row = await self._one(sql.FIRST_LIVE_SEQ, (stream_id, before))
-            bound = row[0] if row else _NO_SEQ
+            bound = row[0] if row else sql.NO_SEQ
             await self.open()
             async with self._pool.connection() as conn:
                 cur = await conn.execute(sql.DELETE_STREAM_RECORDS_BELOW, (stream_id, bound, before))
@@ -877,15 +861,8 @@ class PostgresBackend(StorageBackend):
 _LOCK_RESOURCE = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 
-class _TooManyTags(Exception):
-    """Rolls back a tagging that would pass the per-resource limit."""
-
-
 class PostgresRestoreSession(RestoreSession):
-    def __init__(self, conn: psycopg.AsyncConnection, table: TableRecord, indexes: list[IndexRecord]) -> None:
-        self._conn = conn
-        self.table = table
-        self.indexes = indexes
+    _conn: psycopg.AsyncConnection
 
     async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]:
         cur = await self._conn.execute(sql.scan_items(after is not None, False), (self.table.id, *(after or ()), limit))
@@ -921,11 +898,6 @@ async def _flush_history(conn: psycopg.AsyncConnection, txn: Transaction) -> Non
         return
     cols = list(map(list, zip(*rows)))
     await conn.execute(_INSERT_HISTORY_MANY, (sql.PG_PITR_LOCK_CLASS, sorted(set(cols[0])), *cols))
-
-
-# --- DynamoDB Streams ------------------------------------------------------------------
-
-_NO_SEQ = 1 << 62  # above every sequence number: "delete them all"
 
 
 # --- import and export jobs (wireapi.transfer) -------------------------------------

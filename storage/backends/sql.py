@@ -8,11 +8,13 @@ caches and prepared once.
 """
 from __future__ import annotations
 
+import abc
 import zlib
 from functools import cache
 from typing import Literal
 
-from .base import KeyRange
+from .base import KeyRange, StaleSchema, StorageBackend
+from .coalesce import Coalescer
 
 TABLE_COLUMNS = "id, name, status, created_at, description, version"
 
@@ -361,6 +363,14 @@ COPY_ITEMS_FROM_BACKUP = (
 )
 
 
+def list_backups_query(table_name: str | None, lower: float | None, upper: float | None,
+                       after: tuple[float, str] | None, limit: int, types: tuple[str, ...]) -> tuple[str, tuple]:
+    """StorageBackend.list_backups' statement and its params."""
+    statement = list_backups(table_name is not None, lower is not None, upper is not None,
+                             after is not None, "USER" in types, "SYSTEM" in types)
+    return statement, tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
+
+
 def list_backups(by_table: bool, lower: bool, upper: bool, after: bool, user: bool = True,
                  system: bool = False) -> str:
     """USER and/or SYSTEM backups in (created_at, arn) order; params in clause order, then limit."""
@@ -420,6 +430,7 @@ STREAM_IDS = "SELECT id FROM ddb_stream"
 FIRST_LIVE_SEQ = (
     "SELECT seq FROM ddb_stream_record WHERE stream_id = %s AND created_at >= %s ORDER BY seq LIMIT 1"
 )
+NO_SEQ = 1 << 62  # above every sequence number: DELETE_STREAM_RECORDS_BELOW it deletes them all
 # The created_at test keeps records appended after the bound was found.
 DELETE_STREAM_RECORDS_BELOW = (
     "DELETE FROM ddb_stream_record WHERE stream_id = %s AND seq < %s AND created_at < %s"
@@ -647,3 +658,37 @@ UPSERT_SERVER = (
 )
 LIST_SERVERS = f"SELECT {SERVER_COLUMNS} FROM ddb_server ORDER BY started_at, server_id"
 DELETE_SERVER = "DELETE FROM ddb_server WHERE server_id = %s"
+
+
+# --- what the two SQL backends share beyond statements --------------------------------
+# (table, hash, range, body, size, segment hash, version); with history, then the source id.
+UpsertRow = tuple[int, bytes, bytes, bytes, int, int, int]
+HistoryUpsertRow = tuple[int, bytes, bytes, bytes, int, int, int, int]
+
+
+class SQLBackend(StorageBackend):
+    """Blind PutItems, alike in both backends: concurrent ones share one write (and its
+    commit) through a Coalescer; each backend writes a batch its own way."""
+
+    def __init__(self) -> None:
+        self._upserts: Coalescer[UpsertRow, bool] = Coalescer(self._upsert_batch)
+        self._history_upserts: Coalescer[HistoryUpsertRow, bool] = Coalescer(self._upsert_history_batch)
+
+    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
+        if not await self._upserts.submit((table_id, pk, sk, body, size, segment_hash(pk), version)):
+            raise StaleSchema(table_id)
+
+    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
+                                    version: int, source_id: int) -> None:
+        if not await self._history_upserts.submit((table_id, pk, sk, body, size, segment_hash(pk), version,
+                                                   source_id)):
+            raise StaleSchema(table_id)
+
+    @abc.abstractmethod
+    async def _upsert_batch(self, rows: list[UpsertRow]) -> list[bool]:
+        """Upsert the rows of the tables still at their version; which rows were written."""
+
+    @abc.abstractmethod
+    async def _upsert_history_batch(self, rows: list[HistoryUpsertRow]) -> list[bool]:
+        """As _upsert_batch, and the written rows' versions in their source's history, in
+        one transaction."""

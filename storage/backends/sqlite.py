@@ -25,9 +25,8 @@ from . import sql
 from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, HistoryChange, HistoryRow,
                    IndexRecord, IndexRow, IndexScanRow, JobRecord, KeyRange, Lease, NewStream, PitrSourceRecord,
                    QueryRow, RestoreSession, ScanRow,
-                   ServerRecord, Snapshot, StaleSchema, StorageBackend, StreamInfo, StreamRecordRow, TableExists,
-                   TableRecord, Transaction, WriteConflict)
-from .coalesce import Coalescer
+                   ServerRecord, Snapshot, StaleSchema, StreamInfo, StreamRecordRow, TableExists,
+                   TableRecord, TooManyTags, Transaction, WriteConflict)
 from .file_leases import try_file_lease
 
 
@@ -89,10 +88,11 @@ class SQLiteTransaction(Transaction, Snapshot):
                                (row[0], row[1], created_at, event_name, body, user_identity))
 
 
-class SQLiteBackend(StorageBackend):
+class SQLiteBackend(sql.SQLBackend):
     vendor = "sqlite"
 
     def __init__(self, settings_dict: dict[str, Any]) -> None:
+        super().__init__()  # concurrent blind PutItems share one write transaction and its fsync
         self._path = str(settings_dict["NAME"])
         self._timeout = float(settings_dict.get("OPTIONS", {}).get("timeout", 30))
         from django.conf import settings
@@ -100,11 +100,6 @@ class SQLiteBackend(StorageBackend):
         self._synchronous = settings.EXTENDDB_SQLITE_SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        # Concurrent blind PutItems share one write transaction and its fsync.
-        self._upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int], bool] = (
-            Coalescer(self._upsert_batch))
-        self._history_upserts: Coalescer[tuple[int, bytes, bytes, bytes, int, int, int, int], bool] = (
-            Coalescer(self._upsert_history_batch))
         self._generation: FileGeneration | None = None
 
     # --- one host: the generation file and lock files beside the database ----------
@@ -298,22 +293,11 @@ class SQLiteBackend(StorageBackend):
         row = self.conn.execute(qmark(sql.GET_ITEM), (table_id, pk, sk)).fetchone()
         return row[0] if row else None
 
-    async def put_item(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int, version: int) -> None:
-        if not await self._upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version)):
-            raise StaleSchema(table_id)
-
-    async def _upsert_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int]]) -> list[bool]:
+    async def _upsert_batch(self, rows: list[sql.UpsertRow]) -> list[bool]:
         async with self._write() as conn:
             return _upsert_checked(conn, rows)
 
-    async def put_item_with_history(self, table_id: int, pk: bytes, sk: bytes, body: bytes, size: int,
-                                    version: int, source_id: int) -> None:
-        if not await self._history_upserts.submit((table_id, pk, sk, body, size, sql.segment_hash(pk), version,
-                                                   source_id)):
-            raise StaleSchema(table_id)
-
-    async def _upsert_history_batch(self, rows: list[tuple[int, bytes, bytes, bytes, int, int, int, int]]
-                                    ) -> list[bool]:
+    async def _upsert_history_batch(self, rows: list[sql.HistoryUpsertRow]) -> list[bool]:
         async with self._write() as conn:
             written = _upsert_checked(conn, rows)
             txn = SQLiteTransaction(conn)
@@ -384,8 +368,8 @@ class SQLiteBackend(StorageBackend):
             async with self._write() as conn:
                 conn.executemany(qmark(sql.UPSERT_TAG), [(resource_arn, k, v) for k, v in tags])
                 if conn.execute(qmark(sql.COUNT_TAGS), (resource_arn,)).fetchone()[0] > max_tags:
-                    raise _TooManyTags()
-        except _TooManyTags:
+                    raise TooManyTags()
+        except TooManyTags:
             return False
         return True
 
@@ -416,9 +400,7 @@ class SQLiteBackend(StorageBackend):
     async def list_backups(self, table_name: str | None, lower: float | None, upper: float | None,
                            after: tuple[float, str] | None, limit: int,
                            types: tuple[str, ...] = ("USER",)) -> list[BackupRecord]:
-        statement = sql.list_backups(table_name is not None, lower is not None, upper is not None,
-                                     after is not None, "USER" in types, "SYSTEM" in types)
-        params = tuple(p for p in (table_name, lower, upper) if p is not None) + (after or ()) + (limit,)
+        statement, params = sql.list_backups_query(table_name, lower, upper, after, limit, types)
         return [self._backup(r) for r in self.conn.execute(qmark(statement), params)]
 
     async def delete_backup(self, backup_id: int) -> None:
@@ -486,7 +468,7 @@ class SQLiteBackend(StorageBackend):
         purged = 0
         for (stream_id,) in self.conn.execute(qmark(sql.STREAM_IDS)).fetchall():
             row = self.conn.execute(qmark(sql.FIRST_LIVE_SEQ), (stream_id, before)).fetchone()
-            bound = row[0] if row else _NO_SEQ
+            bound = row[0] if row else sql.NO_SEQ
             async with self._write() as conn:
                 purged += conn.execute(qmark(sql.DELETE_STREAM_RECORDS_BELOW), (stream_id, bound, before)).rowcount
         async with self._write() as conn:
@@ -714,15 +696,8 @@ def _as_bytes(value: bytes | str | memoryview) -> bytes:
 # --- tags and on-demand backups ------------------------------------------------------
 
 
-class _TooManyTags(Exception):
-    """Rolls back a tagging that would pass the per-resource limit."""
-
-
 class SQLiteRestoreSession(RestoreSession):
-    def __init__(self, conn: sqlite3.Connection, table: TableRecord, indexes: list[IndexRecord]) -> None:
-        self._conn = conn
-        self.table = table
-        self.indexes = indexes
+    _conn: sqlite3.Connection
 
     async def scan(self, after: tuple[bytes, bytes] | None, limit: int) -> list[ScanRow]:
         statement = sql.scan_items(after is not None, False)
@@ -731,8 +706,3 @@ class SQLiteRestoreSession(RestoreSession):
     async def put_index_entry(self, index_id: int, index_hash: bytes, index_range: bytes,
                               pk: bytes, sk: bytes, body: bytes, size: int) -> None:
         self._conn.execute(qmark(sql.UPSERT_INDEX_ENTRY), (index_id, index_hash, index_range, pk, sk, body, size))
-
-
-# --- DynamoDB Streams ------------------------------------------------------------------
-
-_NO_SEQ = 1 << 62  # above every sequence number: "delete them all"

@@ -168,15 +168,3 @@ def client_for(server, key_id: str, secret: str):
     return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=testenv.REGION,
                         aws_access_key_id=key_id, aws_secret_access_key=secret,
                         verify=server.ca_bundle, config=CLIENT_CONFIG)
-
-
-def poll(check, timeout: float = 20.0, interval: float = 0.25):
-    """Wait until check() returns something true (bounded), and return it."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)

@@ -13,7 +13,8 @@ import uuid
 from playwright.sync_api import expect
 
 from ..server import manage
-from .conftest import client_for, error_code, Admin, new_page, poll, sign_in_console, submit, watch_errors
+from ..conftest import poll
+from .conftest import client_for, error_code, Admin, new_page, sign_in_console, submit, watch_errors
 
 
 def _table(ddb, name: str) -> None:

@@ -13,7 +13,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from .. import testenv
-from .conftest import poll, submit
+from ..conftest import poll
+from .conftest import submit
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ switch, the server follows the new primary by itself, every acknowledged write i
 on it, and `checkconsistency` is clean."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from .. import testenv
 from ..reliability.harness import (client, deployment, private_cluster, private_cluster_available, record_figures,
                                    standby_of)
-from ..reliability.workload import Ledger, batch_writer, create_pair_table, seed_pairs, transact_writer, verify
+from ..reliability.workload import RETRYABLE_5XX, WriteLoad, create_pair_table, verify
 
 pytestmark = [
     pytest.mark.skipif(testenv.BACKEND != "postgres", reason="PostgreSQL failover"),
@@ -22,16 +21,6 @@ pytestmark = [
 
 TABLE = "failover-pairs"
 WRITERS = 2
-RETRYABLE_5XX = {"InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
-
-
-def _wait_for(ledger: Ledger, count: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ledger.requests >= count:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_server_follows_a_promoted_standby_and_loses_nothing():
@@ -43,24 +32,17 @@ def test_server_follows_a_promoted_standby_and_loses_nothing():
             server = dep.start(workers=2)
             ddb = client(server, key)
             create_pair_table(ddb, TABLE)
-            ledger = Ledger()
-            seed_pairs(ddb, TABLE, WRITERS, ledger)
-            stop = threading.Event()
-            threads = [threading.Thread(target=fn, args=(client(server, key), TABLE, ledger, stop, w), daemon=True)
-                       for w in range(WRITERS) for fn in (transact_writer, batch_writer)]
-            for thread in threads:
-                thread.start()
-            assert _wait_for(ledger, 20, 60), ledger.errors
+            load = WriteLoad(lambda: client(server, key), TABLE, WRITERS)
+            ledger = load.ledger
+            assert load.wait_for(20, 60), ledger.errors
             started = time.monotonic()
             primary.ctl("-m", "immediate", "stop")  # the primary's host dies
             standby.ctl("promote")
             promoted = time.monotonic() - started
             before = ledger.requests
-            recovered = _wait_for(ledger, before + 30, 90)  # no server restart: it follows the new primary
+            recovered = load.wait_for(before + 30, 90)  # no server restart: it follows the new primary
             recovery = time.monotonic() - started
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=60)
+            load.stop()
             assert recovered, f"no recovery within 90 s: {ledger.errors}"
             assert set(ledger.errors) <= RETRYABLE_5XX, ledger.errors
             figures = verify(client(server, key), TABLE, ledger)

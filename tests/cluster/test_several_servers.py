@@ -28,6 +28,24 @@ def _code(exc: ClientError) -> str:
     return exc.response["Error"]["Code"]
 
 
+def _refused(probe, code: str) -> bool:
+    """Whether the probe's ListTables is refused with `code` (another error is raised)."""
+    try:
+        probe.list_tables()
+    except ClientError as exc:
+        if _code(exc) == code:
+            return True
+        raise
+    return False
+
+
+def _create_table(ddb, name: str, key_type: str = "S") -> None:
+    """An on-demand table keyed by `pk` of `key_type`."""
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": key_type}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+
+
 def seen_within(check, what: str, bound: float = BOUND_SECONDS) -> float:
     """Time until `check()` holds for every probe; fails past the bound (with some room
     for the probes' own round trips on a loaded machine)."""
@@ -83,9 +101,7 @@ def test_table_lifecycle_is_seen_by_the_other_server(pair):
     via_a = client(a, key)
     probes = [client(b, key) for _ in range(PROBES)]
     name = f"c-{uuid.uuid4().hex[:8]}"
-    via_a.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    _create_table(via_a, name)
     for probe in probes:  # every worker of B caches the string-keyed definition
         probe.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
         assert probe.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["v"] == {"N": "1"}
@@ -109,16 +125,12 @@ def test_table_lifecycle_is_seen_by_the_other_server(pair):
         assert _code(caught.value) == "ResourceNotFoundException"
 
     # Re-created with a numeric key: B validates keys against the new schema.
-    via_a.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"}],
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    _create_table(via_a, name, "N")
     via_a.put_item(TableName=name, Item={"pk": {"N": "0"}, "v": {"S": "new"}})
     for probe in probes:  # cache the new definition on every worker of B
         probe.get_item(TableName=name, Key={"pk": {"N": "0"}})
     via_a.delete_table(TableName=name)  # and once more, while B holds it
-    via_a.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    _create_table(via_a, name)
     via_a.put_item(TableName=name, Item={"pk": {"S": "0"}, "v": {"S": "newer"}})
     seen_within(lambda: all(p.get_item(TableName=name, Key={"pk": {"S": "0"}}).get("Item", {}).get("v")
                             == {"S": "newer"} for p in probes), "re-created table")
@@ -136,9 +148,7 @@ def test_gsi_created_through_one_server_is_maintained_by_the_other(pair):
     dep, key, a, b = pair
     via_a = client(a, key)
     name = f"g-{uuid.uuid4().hex[:8]}"
-    via_a.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    _create_table(via_a, name)
     for n in range(150):  # existing items: the backfill's
         via_a.put_item(TableName=name, Item={"pk": {"S": f"old{n}"}, "g": {"S": "x"}})
     writers = [Writer(client(b, key), name, lambda k, w=w: {"pk": {"S": f"{w}-{k}"}, "g": {"S": "x"}})
@@ -192,9 +202,7 @@ def test_stream_and_ttl_changes_reach_the_other_server(pair):
     via_a, via_b = client(a, key), client(b, key)
     probes = [client(b, key) for _ in range(PROBES)]
     name = f"s-{uuid.uuid4().hex[:8]}"
-    via_a.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    _create_table(via_a, name)
     for probe in probes:
         probe.put_item(TableName=name, Item={"pk": {"S": "before"}})
     arn = via_a.update_table(TableName=name, StreamSpecification={
@@ -230,35 +238,17 @@ def test_key_and_policy_changes_reach_the_other_server(pair):
            '"Resource": "*"}]}'
     policy = f"deny-{user}"
     dep.manage("putpolicy", "--name", policy, "--file", "-", "--user", user, input_text=deny)
-
-    def denied(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "AccessDeniedException":
-                return True
-            raise
-        return False
-    seen_within(lambda: all(denied(p) for p in probes), "policy attached")
+    seen_within(lambda: all(_refused(p, "AccessDeniedException") for p in probes), "policy attached")
     # Changes made straight in the database (here: by SQL, as any tool might) reach every
     # server just the same, and well inside the credential cache's 5 s lifetime.
     for probe in probes:
-        assert denied(probe)  # freshly cached
+        assert _refused(probe, "AccessDeniedException")  # freshly cached
     dep.sql("DELETE FROM accounts_iamuser_policies WHERE policy_id = (SELECT id FROM accounts_policy "
             f"WHERE name = '{policy}')")
-    seen_within(lambda: not any(denied(p) for p in probes), "policy detached")
+    seen_within(lambda: not any(_refused(p, "AccessDeniedException") for p in probes), "policy detached")
 
     dep.sql(f"UPDATE accounts_accesskey SET status = 'Inactive' WHERE access_key_id = '{own.access_key_id}'")
-
-    def refused(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "UnrecognizedClientException":
-                return True
-            raise
-        return False
-    seen_within(lambda: all(refused(p) for p in probes), "key deactivated")
+    seen_within(lambda: all(_refused(p, "UnrecognizedClientException") for p in probes), "key deactivated")
 
 
 def test_registry_lists_both_servers_and_one_runs_each_task(pair):
@@ -300,17 +290,9 @@ def test_a_rotated_key_works_on_both_servers_until_its_grace_period_ends(pair):
         for probe in old_probes + new_probes:
             probe.list_tables()
         time.sleep(0.2)
-
-    def refused(probe) -> bool:
-        try:
-            probe.list_tables()
-        except ClientError as exc:
-            if _code(exc) == "UnrecognizedClientException":
-                return True
-            raise
-        return False
     time.sleep(max(0.0, ends - time.monotonic()))
-    seen_within(lambda: all(refused(p) for p in old_probes), "old key expired", bound=0.5)
+    seen_within(lambda: all(_refused(p, "UnrecognizedClientException") for p in old_probes), "old key expired",
+                bound=0.5)
     for probe in new_probes:
         probe.list_tables()
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 
 from .harness import client, deployment, kill_group, record_figures
-from .workload import Ledger, batch_writer, create_pair_table, seed_pairs, transact_writer, verify
+from .workload import Ledger, WriteLoad, create_pair_table, verify
 
 TABLE = "crash-pairs"
 WRITERS = 3  # of each kind
@@ -20,24 +19,13 @@ ROUNDS = int(os.environ.get("EXTENDDB_CRASH_ROUNDS", "1"))  # more: crash again 
 
 def _load_then_kill(dep, key, seconds: float) -> Ledger:
     server = dep.start()
-    ddb = client(server, key)
-    ledger = Ledger()
-    seed_pairs(ddb, TABLE, WRITERS, ledger)
-    stop = threading.Event()
-    threads = [threading.Thread(target=fn, args=(client(server, key), TABLE, ledger, stop, w), daemon=True)
-               for w in range(WRITERS) for fn in (transact_writer, batch_writer)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and ledger.requests < 40:
-        time.sleep(0.05)
+    load = WriteLoad(lambda: client(server, key), TABLE, WRITERS)
+    load.wait_for(40, seconds)
     time.sleep(0.3)  # well inside the load: requests are in flight now
     kill_group(server.process, signal.SIGKILL)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=40)
-    assert ledger.requests > 0, ledger.errors
-    return ledger
+    load.stop(timeout=40)
+    assert load.ledger.requests > 0, load.ledger.errors
+    return load.ledger
 
 
 def test_sigkill_during_transactions_and_batches_loses_nothing():

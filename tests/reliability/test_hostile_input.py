@@ -128,17 +128,17 @@ def test_number_arithmetic(a, b):
 
 # --- expressions: every grammar, then evaluation over items -----------------------------
 
-def _attrs(names, vals):
-    return only_ddb_errors(ExpressionAttributes, names, vals)
+def _parsed(parse, text, names, vals, *args):
+    """parse(text, attrs, *args) with the request's attribute maps as ExpressionAttributes;
+    None where either refuses them (with a DynamoDB error, the only kind allowed)."""
+    attrs = only_ddb_errors(ExpressionAttributes, names, vals)
+    return None if attrs is None else only_ddb_errors(parse, text, attrs, *args)
 
 
 @bounded
 @given(S.expression_text, S.names_param, S.values_param, S.items)
 def test_condition_expressions(text, names, vals, item):
-    attrs = _attrs(names, vals)
-    if attrs is None:
-        return
-    parsed = only_ddb_errors(parse_condition, text, attrs)
+    parsed = _parsed(parse_condition, text, names, vals)
     if parsed is not None:
         only_ddb_errors(evaluate_condition, parsed, item)
 
@@ -146,10 +146,7 @@ def test_condition_expressions(text, names, vals, item):
 @bounded
 @given(S.expression_text, S.names_param, S.values_param, S.items)
 def test_update_expressions(text, names, vals, item):
-    attrs = _attrs(names, vals)
-    if attrs is None:
-        return
-    plan = only_ddb_errors(parse_update, text, attrs)
+    plan = _parsed(parse_update, text, names, vals)
     if plan is not None:
         only_ddb_errors(apply_update, plan, item or None)
 
@@ -157,10 +154,7 @@ def test_update_expressions(text, names, vals, item):
 @bounded
 @given(S.expression_text, S.names_param, S.items)
 def test_projection_expressions(text, names, item):
-    attrs = _attrs(names, None)
-    if attrs is None:
-        return
-    projection = only_ddb_errors(parse_projection, text, attrs)
+    projection = _parsed(parse_projection, text, names, None)
     if projection is not None:
         project(item, projection)
 
@@ -169,13 +163,7 @@ def test_projection_expressions(text, names, item):
 @given(S.expression_text, S.names_param, S.values_param,
        st.sampled_from([None, ("pk", "S"), ("n", "N")]), st.sampled_from([None, ("sk", "S"), ("n", "N")]))
 def test_key_condition_expressions(text, names, vals, hash_key, range_key):
-    attrs = _attrs(names, vals)
-    if attrs is None:
-        return
-    if hash_key is None:
-        only_ddb_errors(parse_key_condition, text, attrs)
-    else:
-        only_ddb_errors(parse_key_condition, text, attrs, hash_key, range_key)
+    _parsed(parse_key_condition, text, names, vals, *(() if hash_key is None else (hash_key, range_key)))
 
 
 @bounded

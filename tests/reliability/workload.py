@@ -7,13 +7,17 @@ writes record exactly which items were acknowledged (UnprocessedItems are not).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 RETRYABLE = {"InternalServerError", "ServiceUnavailable", "ServiceUnavailableException", "ThrottlingException",
              "TransactionConflictException", "TransactionCanceledException"}
+# What a client may hear while the database is away: retryable server errors only.
+RETRYABLE_5XX = {"InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
 
 
 def create_pair_table(ddb, name: str) -> None:
@@ -151,3 +155,33 @@ def verify(ddb, table: str, ledger: Ledger) -> dict[str, int]:
         final = halves[pair]["a"]
         assert final in possible, f"{pair}: holds {final}, expected one of {possible}"
     return {"items": len(stored), "acknowledged": len(ledger.acked), "pairs": len(halves)}
+
+
+class WriteLoad:
+    """`writers` transact_writer and as many batch_writer threads on the pairs of `table`
+    (seeded first), each with a client of its own from `make_client`, until stop();
+    what they were told is in `ledger`."""
+
+    def __init__(self, make_client: Callable[[], object], table: str, writers: int) -> None:
+        self.ledger = Ledger()
+        seed_pairs(make_client(), table, writers, self.ledger)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=fn, args=(make_client(), table, self.ledger, self._stop, w),
+                                          daemon=True)
+                         for w in range(writers) for fn in (transact_writer, batch_writer)]
+        for thread in self._threads:
+            thread.start()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Whether the writers have made `count` requests within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ledger.requests >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self, timeout: float = 60) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=timeout)

@@ -105,17 +105,10 @@ async def describe_export(req: Request, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_exports(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    limit = data.get("MaxResults", jobs.DEFAULT_PAGE)
-    before = jobs.decode_token(data["NextToken"], "ListExports") if "NextToken" in data else None
-    prefix = f"{data['TableArn']}/export/" if "TableArn" in data else None
-    found = await req.runtime.backend.list_jobs(jobs.EXPORT, prefix, before, limit + 1)
-    out: dict[str, Any] = {"ExportSummaries": [
-        {"ExportArn": j.arn, "ExportStatus": j.description["ExportStatus"],
-         "ExportType": j.description.get("ExportType", "FULL_EXPORT")}
-        for j in found[:limit]]}
-    if len(found) > limit:
-        out["NextToken"] = jobs.encode_token(found[limit - 1].id)
-    return out
+    return await jobs.list_page(
+        req.runtime.backend, jobs.EXPORT, data, data.get("MaxResults", jobs.DEFAULT_PAGE), "ListExports",
+        "ExportSummaries", lambda j: {"ExportArn": j.arn, "ExportStatus": j.description["ExportStatus"],
+                                      "ExportType": j.description.get("ExportType", "FULL_EXPORT")})
 
 
 HANDLERS = {

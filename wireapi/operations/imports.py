@@ -100,15 +100,9 @@ async def describe_import(req: Request, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_imports(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    limit = data.get("PageSize", jobs.DEFAULT_PAGE)
-    before = jobs.decode_token(data["NextToken"], "ListImports") if "NextToken" in data else None
-    prefix = f"{data['TableArn']}/import/" if "TableArn" in data else None
-    found = await req.runtime.backend.list_jobs(jobs.IMPORT, prefix, before, limit + 1)
-    out: dict[str, Any] = {"ImportSummaryList": [
-        {k: j.description[k] for k in _SUMMARY if k in j.description} for j in found[:limit]]}
-    if len(found) > limit:
-        out["NextToken"] = jobs.encode_token(found[limit - 1].id)
-    return out
+    return await jobs.list_page(
+        req.runtime.backend, jobs.IMPORT, data, data.get("PageSize", jobs.DEFAULT_PAGE), "ListImports",
+        "ImportSummaryList", lambda j: {k: j.description[k] for k in _SUMMARY if k in j.description})
 
 
 HANDLERS = {

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from storage.backends import Transaction
-
 from extenddb_site import metrics
 
 from .. import capacity, errors, throttle, values
@@ -18,9 +14,8 @@ from ..partiql import ast, parse
 from ..partiql.reads import PreparedGet, prepare_get, prepare_select, run_select
 from ..partiql.translate import check_parameter_numbers
 from ..partiql.writes import prepare_write
-from .items import (PreparedWrite, WriteOutcome, WritesFailed, run_write_limited, run_write_redone,
-                    write_many, write_need, write_response, written_units)
-from .transact import admit_reads, admit_writes, check_token, save_token
+from .items import PreparedWrite, run_write_limited, run_write_redone, write_need, write_response, written_units
+from .transact import admit_writes, check_distinct, check_token, commit_writes, read_snapshot
 
 def _parameters(given: list[Any] | None, expected: int) -> list[dict[str, Any]]:
     if len(given or ()) != expected:
@@ -149,7 +144,6 @@ def _in_statement(index: int, exc: errors.DynamoDBError) -> errors.DynamoDBError
 
 
 async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    token = data.get("ClientRequestToken")
     request_hash, previous = await check_token(req, data)
     if previous is not None:
         return previous
@@ -176,36 +170,11 @@ async def execute_transaction(req: Request, data: dict[str, Any]) -> dict[str, A
             writes.append(await prepare_write(req, stmt, params, entry))
         except errors.ValidationException as exc:
             raise (_in_statement(i, exc) if exc.message == errors.PARTIQL_EXISTS_NEEDS_CONDITION else exc) from None
-    _check_distinct(writes)
+    check_distinct(writes)
     admitted = admit_writes(writes)
     response: dict[str, Any] = {"Responses": []}  # DynamoDB lists no per-statement entries for writes
-
-    async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
-        units: dict[str, float] = {}
-        for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
-            used = written_units(write, outcome, True)
-            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new, True)
-            metrics.consumed(write.table.name, write_units=used)
-            units[write.table.name] = units.get(write.table.name, 0.0) + used
-        consumed = capacity.per_table(data, units, "WriteCapacityUnits")
-        if consumed is not None:
-            response["ConsumedCapacity"] = consumed
-        await save_token(txn, token, request_hash, response)
-
-    try:
-        await write_many(req, writes, remember)
-    except WritesFailed as failed:
-        raise errors.transaction_canceled(failed.failures) from None
+    await commit_writes(req, data, writes, admitted, request_hash, response)
     return response
-
-
-def _check_distinct(targets: list[Any]) -> None:
-    seen: set[tuple[int, bytes, bytes]] = set()
-    for target in targets:
-        key = (target.table.id, target.pk, target.sk)
-        if key in seen:
-            raise errors.ValidationException(errors.PARTIQL_TRANSACTION_DUPLICATES)
-        seen.add(key)
 
 
 async def _read_transaction(req: Request, data: dict[str, Any], parsed: list[Any]) -> dict[str, Any]:
@@ -215,27 +184,8 @@ async def _read_transaction(req: Request, data: dict[str, Any], parsed: list[Any
             gets.append(await prepare_get(req, stmt, params, "ExecuteTransaction"))
         except errors.DynamoDBError as exc:
             raise _in_statement(i, exc) from None
-    _check_distinct(gets)
-    buckets = admit_reads([get.table for get in gets])
-    need = capacity.read_units(0, True, True)
-    responses: list[dict[str, Any]] = []
-    units: dict[str, float] = {}
-    async with req.runtime.backend.snapshot() as snap:
-        for get, limit in zip(gets, buckets):
-            raw = await snap.get_item(get.table.id, get.pk, get.sk)
-            size = values.item_size(orjson.loads(raw)) if raw is not None else 0
-            used = capacity.read_units(size, True, True)
-            if limit is not None:
-                throttle.charge(limit, used - need)
-            metrics.consumed(get.table.name, read_units=used)
-            units[get.table.name] = units.get(get.table.name, 0.0) + used
-            found = get.result(raw)
-            responses.append({"Item": found} if found is not None else {})
-    out: dict[str, Any] = {"Responses": responses}
-    consumed = capacity.per_table(data, units, "ReadCapacityUnits")
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
-    return out
+    check_distinct(gets)
+    return await read_snapshot(req, data, gets, lambda i, item: gets[i].project(item))
 
 
 HANDLERS = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,12 +33,14 @@ def _one_action(entry: dict[str, Any], kinds: tuple[str, ...]) -> tuple[str, dic
     return present[0], entry[present[0]]
 
 
-def _check_distinct(writes: list[Any]) -> None:
+def check_distinct(targets: list[Any]) -> None:
+    """No two actions on one item (.table, .pk, .sk); TransactWriteItems, TransactGetItems
+    and ExecuteTransaction refuse them with the same message."""
     seen: set[tuple[int, bytes, bytes]] = set()
-    for write in writes:
-        key = (write.table.id, write.pk, write.sk)
+    for target in targets:
+        key = (target.table.id, target.pk, target.sk)
         if key in seen:
-            raise errors.ValidationException("Transaction request cannot include multiple operations on one item")
+            raise errors.ValidationException(errors.PARTIQL_TRANSACTION_DUPLICATES)
         seen.add(key)
 
 
@@ -97,8 +100,35 @@ def admit_reads(tables: list[TableRecord]) -> list[throttle.Limit | None]:
     return buckets
 
 
+async def commit_writes(req: Request, data: dict[str, Any], writes: list[PreparedWrite],
+                        admitted: list[tuple[throttle.TableLimits | None, float]], request_hash: bytes,
+                        response: dict[str, Any], index_costs: bool = False) -> None:
+    """Run the admitted actions in one transaction, all or none (a failed condition cancels
+    them all). In it, charge each action's units, put ConsumedCapacity (with the index
+    entries' costs if `index_costs`) in `response` and remember it for the ClientRequestToken."""
+    async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
+        units: dict[str, float] = {}
+        index_units: dict[str, list[tuple[Any, float]]] = {}
+        for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
+            used = written_units(write, outcome, True)
+            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new, True)
+            metrics.consumed(write.table.name, write_units=used)
+            units[write.table.name] = units.get(write.table.name, 0.0) + used
+            if index_costs and capacity.requested(data):  # sizes of index entries only when asked for
+                index_units.setdefault(write.table.name, []).extend(
+                    indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new, True))
+        consumed = capacity.per_table(data, units, "WriteCapacityUnits", index_units)
+        if consumed is not None:
+            response["ConsumedCapacity"] = consumed
+        await save_token(txn, data.get("ClientRequestToken"), request_hash, response)
+
+    try:
+        await write_many(req, writes, remember)
+    except WritesFailed as failed:
+        raise errors.transaction_canceled(failed.failures) from None
+
+
 async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, Any]:
-    token = data.get("ClientRequestToken")
     request_hash, previous = await check_token(req, data)
     if previous is not None:
         return previous
@@ -126,7 +156,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         writes.append(write)
     if any(bad_keys):
         raise errors.transaction_canceled(bad_keys)
-    _check_distinct(writes)
+    check_distinct(writes)
     total = sum(w.blind_size for w in writes if w.blind_item is not None)
     if total > MAX_TRANSACTION_BYTES:
         raise errors.ValidationException("Transaction size has exceeded the maximum allowed size")
@@ -135,27 +165,7 @@ async def transact_write_items(req: Request, data: dict[str, Any]) -> dict[str, 
         write.blind_item = None  # every action goes through the shared transaction
 
     response: dict[str, Any] = {}
-
-    async def remember(txn: Transaction, outcomes: list[WriteOutcome]) -> None:
-        units: dict[str, float] = {}
-        index_units: dict[str, list[tuple[Any, float]]] = {}
-        for write, outcome, (limits, need) in zip(writes, outcomes, admitted):
-            used = written_units(write, outcome, True)
-            throttle.charge_write(limits, write.table, used, need, outcome.old, outcome.new, True)
-            metrics.consumed(write.table.name, write_units=used)
-            units[write.table.name] = units.get(write.table.name, 0.0) + used
-            if capacity.requested(data):  # sizes of index entries only when asked for
-                index_units.setdefault(write.table.name, []).extend(
-                    indexes.write_costs(write.table.extra["indexes"], outcome.old, outcome.new, True))
-        consumed = capacity.per_table(data, units, "WriteCapacityUnits", index_units)
-        if consumed is not None:
-            response["ConsumedCapacity"] = consumed
-        await save_token(txn, token, request_hash, response)
-
-    try:
-        await write_many(req, writes, remember)
-    except WritesFailed as failed:
-        raise errors.transaction_canceled(failed.failures) from None
+    await commit_writes(req, data, writes, admitted, request_hash, response, index_costs=True)
     # Measured after the commit (a replayed ClientRequestToken answers without them).
     collections = await item_collections.per_table(req.runtime.backend, data, [w for w in writes if w.writes])
     if collections is not None:
@@ -182,28 +192,39 @@ async def transact_get_items(req: Request, data: dict[str, Any]) -> dict[str, An
         plans.append((table, pk, sk, projection))
     if any(bad_keys):
         raise errors.transaction_canceled(bad_keys)
-    _check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
+    check_distinct([_Key(t, pk, sk) for t, pk, sk, _ in plans])
 
+
+    def project(i: int, item: dict[str, Any]) -> dict[str, Any]:
+        projection = plans[i][3]
+        return expressions.project(item, projection) if projection is not None else item
+
+    return await read_snapshot(req, data, [_Key(t, pk, sk) for t, pk, sk, _ in plans], project)
+
+
+async def read_snapshot(req: Request, data: dict[str, Any], keys: list[Any],
+                        project: Callable[[int, dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Transactional reads of distinct keys (.table, .pk, .sk) from one consistent snapshot,
+    each table charged its units: the response, the i-th item shown as project(i, item)."""
     need = capacity.read_units(0, True, True)
-    buckets = admit_reads([table for table, _, _, _ in plans])
-
+    buckets = admit_reads([key.table for key in keys])
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
     async with req.runtime.backend.snapshot() as snap:
-        for (table, pk, sk, projection), limit in zip(plans, buckets):
-            raw = await snap.get_item(table.id, pk, sk)
+        for i, (key, limit) in enumerate(zip(keys, buckets)):
+            raw = await snap.get_item(key.table.id, key.pk, key.sk)
             size = 0
             if raw is None:
                 responses.append({})
             else:
                 item = orjson.loads(raw)
                 size = values.item_size(item)
-                responses.append({"Item": expressions.project(item, projection) if projection is not None else item})
+                responses.append({"Item": project(i, item)})
             used = capacity.read_units(size, True, True)
             if limit is not None:
                 throttle.charge(limit, used - need)
-            metrics.consumed(table.name, read_units=used)
-            units[table.name] = units.get(table.name, 0.0) + used
+            metrics.consumed(key.table.name, read_units=used)
+            units[key.table.name] = units.get(key.table.name, 0.0) + used
     out: dict[str, Any] = {"Responses": responses}
     consumed = capacity.per_table(data, units, "ReadCapacityUnits")
     if consumed is not None:

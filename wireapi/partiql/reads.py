@@ -276,9 +276,9 @@ class PreparedGet:
 
     def result(self, raw: bytes | None) -> dict[str, Any] | None:
         """The item to return (None: absent)."""
-        if raw is None:
-            return None
-        item = orjson.loads(raw)
+        return None if raw is None else self.project(orjson.loads(raw))
+
+    def project(self, item: dict[str, Any]) -> dict[str, Any]:
         return select_paths(item, self.projection) if self.projection is not None else item
 
 

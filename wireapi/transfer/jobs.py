@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,19 @@ def decode_token(token: str, operation: str) -> int:
     if len(token) < 112 or len(token) % 16 or not re.fullmatch(r"[0-9a-f]+", token):
         raise errors.invalid_next_token(operation, token)
     return int(token[:16], 16)
+
+
+async def list_page(backend: StorageBackend, kind: str, data: dict[str, Any], limit: int, operation: str,
+                    key: str, summary: Callable[[JobRecord], dict[str, Any]]) -> dict[str, Any]:
+    """A ListExports/ListImports answer: one page of the kind's jobs (of data's TableArn, if
+    given), newest first, as `summary` shows them under `key`, and a NextToken if more remain."""
+    before = decode_token(data["NextToken"], operation) if "NextToken" in data else None
+    prefix = f"{data['TableArn']}/{kind.lower()}/" if "TableArn" in data else None
+    found = await backend.list_jobs(kind, prefix, before, limit + 1)
+    out: dict[str, Any] = {key: [summary(j) for j in found[:limit]]}
+    if len(found) > limit:
+        out["NextToken"] = encode_token(found[limit - 1].id)
+    return out
 
 
 def region_and_account() -> tuple[str, str]:
