@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from .conftest import _drop
+from .conftest import _drop, poll
 from .reliability.harness import client, deployment
-from .test_observability import scrape, wait_for
+from .test_observability import scrape
 
 TABLE_TEXT = ("The level of configured provisioned throughput for the table was exceeded. "
               "Consider increasing your provisioning level with the UpdateTable API.")
@@ -94,7 +94,7 @@ def test_a_5_wcu_table_throttles_a_burst_and_the_sdk_retries_succeed(ddb, server
         written = samples.get(f'extenddb_consumed_write_capacity_units_total{{table="{table}"}}', 0)
         return samples if throttled >= 3 and written >= 1500 else None
 
-    assert wait_for(counted), "the throttled and consumed-capacity counters did not move"
+    assert poll(counted, 30, 0.2), "the throttled and consumed-capacity counters did not move"
 
 
 def test_reads_are_charged_by_the_size_read(ddb, provisioned):
