@@ -20,6 +20,7 @@ import zlib
 import orjson
 import psycopg
 
+import servers
 from workload import DataSet, item_size
 
 SEGMENT_MASK = 0xFFFF
@@ -283,14 +284,18 @@ class CpuSampler:
     (from /proc), so that a run's cost per request can be read on a machine other work loads:
     req/s and latency stretch with the load, CPU per request hardly does."""
 
-    def __init__(self, srv, database_url: str) -> None:
-        self.srv, self.database_url = srv, database_url
+    def __init__(self, srv, database_url: str, whole_tree: bool = False) -> None:
+        # whole_tree: every process of the server (parent, workers, background), for trees whose
+        # workers are forked rather than spawned (worker_pids() cannot tell them apart).
+        self.srv, self.database_url, self.whole_tree = srv, database_url, whole_tree
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def _pids(self) -> tuple[list[int], list[int]]:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             backends = [r[0] for r in conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        if self.whole_tree:
+            return servers.descendants(self.srv.process.pid), backends
         return self.srv.worker_pids(), backends
 
     def _cpu(self, pid: int) -> float:

@@ -170,6 +170,13 @@ def markdown(results: dict) -> str:
                 f"{r['p99_ms']} | {_fmt(vd.get('p99'))} | {_fmt(vm.get('p99'))} | {errtxt} | {memtxt} | "
                 f"{_fmt(vd.get('mem'))} | {_fmt(vm.get('mem'))} |")
         lines.append("")
+        cpu_rows = [r for r in rows if "pg_cpu_us" in r]
+        if cpu_rows:  # --interleave samples the ExtendDB-on-PostgreSQL servers' CPU (steadier than req/s)
+            lines += ["CPU per request (every process of the server, and its database's PostgreSQL backends):", "",
+                      "| server | operation | conns | server µs | PostgreSQL µs | total µs |", "|---|---|---:|---:|---:|---:|"]
+            lines += [f"| {r['server']} | {r['op']} | {r['connections']} | {r['worker_cpu_us']} | {r['pg_cpu_us']} | "
+                      f"{round(r['worker_cpu_us'] + r['pg_cpu_us'], 1)} |" for r in cpu_rows]
+            lines.append("")
         lines += ["| server | load (BatchWriteItem, 25 a call) | items/s | RSS MB idle | after load | peak (per worker) |",
                   "|---|---:|---:|---:|---:|---|"]
         for s in results["servers"]:

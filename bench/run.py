@@ -291,6 +291,11 @@ def bench_interleaved(names: list[str], tools: dict, args, ds: workload.DataSet,
                                         args.loaders)
             out["memory_loaded"] = srv.memory()
             log(f"{name}: loaded in {out['load']['seconds']} s ({out['load']['items_per_s']} items/s)")
+        # CPU per request of each ExtendDB-on-PostgreSQL server (its processes and its database's
+        # backends): req/s and p99 stretch with whatever else the machine does, CPU per request hardly.
+        import growth
+        samplers = {out["server"]: growth.CpuSampler(srv, srv.info["database_url"], whole_tree=True)
+                    for srv, out in live if srv.info.get("database_url")}
         for n, op in enumerate(args.ops):
             for conns in args.connections:
                 for srv, out in live:
@@ -300,14 +305,19 @@ def bench_interleaved(names: list[str], tools: dict, args, ds: workload.DataSet,
                         continue
                     if args.warmup and conns == args.connections[0]:
                         run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=1000 + n, duration=args.warmup)
+                    cpu = samplers.get(name)
+                    before = cpu.snapshot() if cpu else None
                     res = run_op(srv, op, conns, ds, args, tmp, tools["wrk"], seed=n * 100 + conns)
+                    if cpu and not res.get("unsupported"):
+                        res.update(cpu.per_request(before, res.get("requests", 0)))
                     row = {"server": name, "op": op, "connections": conns, **res}
                     if res.get("unsupported"):
                         log(f"{name}: {op} not supported ({res['probe']})")
                     else:
                         row["memory"] = srv.memory()
                         log(f"{name}: {op} c={conns}: {res['rps']} req/s p50 {res['p50_ms']} ms p99 {res['p99_ms']} ms "
-                            f"errors {res['errors']} load {res['loadavg_1m']}")
+                            f"errors {res['errors']} load {res['loadavg_1m']}"
+                            + (f" CPU/req {res['worker_cpu_us']} + PG {res['pg_cpu_us']} us" if "pg_cpu_us" in res else ""))
                     out["rows"].append(row)
         for _, out in live:
             mems = [r["memory"] for r in out["rows"] if "memory" in r]
