@@ -4,7 +4,10 @@ SQLite calls take microseconds, so they run on the event loop without a
 thread hop. One connection per worker; a lock keeps one transaction at a time
 on it. Writers take the database lock up front (BEGIN IMMEDIATE) so the row
 read for a condition check cannot change before the write, across processes
-too. WAL mode lets readers proceed beside the writer.
+too. WAL mode lets readers proceed beside the writer. The host's writers queue
+on a flock beside the database before BEGIN IMMEDIATE (write_lock.py), so a
+worker waiting for another's write is woken at its COMMIT instead of sleeping
+in SQLite's busy handler with its event loop blocked.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, Hist
                    ServerRecord, Snapshot, StaleSchema, StreamInfo, StreamRecordRow, TableExists,
                    TableRecord, TooManyTags, Transaction, WriteConflict)
 from .file_leases import try_file_lease
+from .write_lock import WriterLock
 
 
 @cache
@@ -100,6 +104,7 @@ class SQLiteBackend(sql.SQLBackend):
         self._synchronous = settings.EXTENDDB_SQLITE_SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._writer = WriterLock(self._path)  # orders this host's writers without busy-handler sleeps
         self._generation: FileGeneration | None = None
 
     # --- one host: the generation file and lock files beside the database ----------
@@ -141,19 +146,27 @@ class SQLiteBackend(sql.SQLBackend):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._writer.close()
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[sqlite3.Connection]:
         async with self._lock:
             conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
+            # The other workers' writers wait on this flock, woken at COMMIT, instead of in
+            # SQLite's sleeping busy handler (storage.backends.write_lock).
+            locked = self._writer.acquire()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+            finally:
+                if locked:
+                    self._writer.release()
 
     @staticmethod
     def _table(row: tuple) -> TableRecord:
