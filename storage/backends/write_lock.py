@@ -29,6 +29,7 @@ anyway (storage.generation.claim_single_host).
 """
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -71,6 +72,27 @@ class WriterLock:
         if fd is None:
             return False
         fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+
+    async def acquire_async(self) -> bool:
+        """acquire(), but while another process holds the lock, wait in a thread: the holder
+        may keep it across loop turns (a group commit lets a loop turn's members join), and
+        this worker's loop keeps serving meanwhile."""
+        fd = self._descriptor()
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread takes the lock anyway: give it back then, or every writer would wait forever.
+            waiting.add_done_callback(lambda f: f.cancelled() or f.exception() is not None or self.release())
+            raise
         return True
 
     def release(self) -> None:
