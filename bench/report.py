@@ -150,8 +150,9 @@ def markdown(results: dict) -> str:
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         order = {op: i for i, op in enumerate(args["ops"])}
         rows = sorted(_rows(results), key=lambda r: (order.get(r["op"], 99), r["connections"],
-                                                     ["extenddb-pg-baseline", "extenddb-pg", "extenddb-sqlite", "dynalite",
-                                                      "dynalite-http", "moto"].index(r["server"])))
+                                                     ["extenddb-pg-baseline", "extenddb-pg", "extenddb-sqlite-baseline",
+                                                      "extenddb-sqlite", "dynalite", "dynalite-http",
+                                                      "moto"].index(r["server"])))
         for r in rows:
             if r.get("unsupported"):
                 lines.append(f"| {r['server']} | {r['op']} | {r['connections']} | unsupported | | | | | | | | | | | | |")

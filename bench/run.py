@@ -35,7 +35,8 @@ import wrkrun  # noqa: E402
 
 urllib3.disable_warnings()
 
-ALL_SERVERS = ["extenddb-pg", "extenddb-sqlite", "dynalite", "dynalite-http", "moto", "extenddb-pg-baseline"]
+ALL_SERVERS = ["extenddb-pg", "extenddb-sqlite", "dynalite", "dynalite-http", "moto", "extenddb-pg-baseline",
+               "extenddb-sqlite-baseline"]
 DEFAULT_SERVERS = ["dynalite", "moto", "extenddb-pg", "extenddb-sqlite"]
 
 
@@ -65,7 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                          "(fairer on a shared, noisy machine)")
     ap.add_argument("--baseline", metavar="TREE",
                     help="another checkout (e.g. the commit before a change) served on PostgreSQL as "
-                         "extenddb-pg-baseline, added to --servers")
+                         "extenddb-pg-baseline, added to --servers unless --servers names "
+                         "extenddb-sqlite-baseline (the same tree on SQLite)")
     ap.add_argument("--growth-items", type=int, default=5_000_000)
     ap.add_argument("--growth-ops", help="comma-separated, from GetItem,Query:gsi1,Query:gsi2,Query:gsi3,UpdateItem:gsi")
     ap.add_argument("--growth-small", type=int, default=10_000)
@@ -99,10 +101,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     for o in args.growth_ops:
         if o not in growth.GSI_OPS:
             ap.error(f"unknown growth operation {o}")
-    if args.baseline and "extenddb-pg-baseline" not in args.servers:
+    baselines = {"extenddb-pg-baseline", "extenddb-sqlite-baseline"}
+    if args.baseline and not baselines & set(args.servers):
         args.servers.insert(0, "extenddb-pg-baseline")
-    if "extenddb-pg-baseline" in args.servers and not args.baseline:
-        ap.error("extenddb-pg-baseline needs --baseline TREE")
+    if baselines & set(args.servers) and not args.baseline:
+        ap.error("extenddb-pg-baseline / extenddb-sqlite-baseline need --baseline TREE")
     for s in args.servers:
         if s not in ALL_SERVERS:
             ap.error(f"unknown server {s}")
@@ -137,6 +140,8 @@ def start(name: str, tools: dict, args) -> servers.Server:
         return servers.start_extenddb("sqlite", args.workers)
     if name == "extenddb-pg-baseline":
         return servers.start_extenddb("postgres", args.workers, root=Path(args.baseline).resolve(), name=name)
+    if name == "extenddb-sqlite-baseline":
+        return servers.start_extenddb("sqlite", args.workers, root=Path(args.baseline).resolve(), name=name)
     if name in ("dynalite", "dynalite-http"):
         return servers.start_dynalite(tools["dynalite"], tls=(name == "dynalite"))
     if name == "moto":

@@ -4,7 +4,10 @@ SQLite calls take microseconds, so they run on the event loop without a
 thread hop. One connection per worker; a lock keeps one transaction at a time
 on it. Writers take the database lock up front (BEGIN IMMEDIATE) so the row
 read for a condition check cannot change before the write, across processes
-too. WAL mode lets readers proceed beside the writer.
+too. WAL mode lets readers proceed beside the writer. The host's writers queue
+on a flock beside the database before BEGIN IMMEDIATE (write_lock.py), so a
+worker waiting for another's write is woken at its COMMIT instead of sleeping
+in SQLite's busy handler with its event loop blocked.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from .base import (AccessKeyRecord, AccessLogRow, BackupGone, BackupRecord, Hist
                    ServerRecord, Snapshot, StaleSchema, StreamInfo, StreamRecordRow, TableExists,
                    TableRecord, TooManyTags, Transaction, WriteConflict)
 from .file_leases import try_file_lease
+from .write_lock import WriterLock
 
 
 @cache
@@ -88,6 +92,21 @@ class SQLiteTransaction(Transaction, Snapshot):
                                (row[0], row[1], created_at, event_name, body, user_identity))
 
 
+class _Group:
+    """One write transaction shared by the concurrent transaction() calls of a worker."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()  # BEGIN IMMEDIATE done (or failed: `error`)
+        self.committed = asyncio.Event()  # COMMIT done (or failed: `error`)
+        self.idle = asyncio.Event()  # no member between joining and the end of its body
+        self.member = asyncio.Lock()
+        self.pending = 0
+        self.closed = False
+        self.broken: BaseException | None = None  # the shared transaction is lost: it must not commit
+        self.error: BaseException | None = None
+        self.task: asyncio.Task | None = None  # a strong reference to _run_group
+
+
 class SQLiteBackend(sql.SQLBackend):
     vendor = "sqlite"
 
@@ -100,6 +119,9 @@ class SQLiteBackend(sql.SQLBackend):
         self._synchronous = settings.EXTENDDB_SQLITE_SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._writer = WriterLock(self._path)  # orders this host's writers without busy-handler sleeps
+        self._group_conn: sqlite3.Connection | None = None
+        self._group: _Group | None = None  # the shared write transaction members can still join
         self._generation: FileGeneration | None = None
 
     # --- one host: the generation file and lock files beside the database ----------
@@ -125,35 +147,55 @@ class SQLiteBackend(sql.SQLBackend):
         async with self._write() as conn:
             conn.execute(qmark(sql.DELETE_SERVER), (server_id,))
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
+                               check_same_thread=False, cached_statements=256)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the client hears of it, even across power loss.
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
-                                   check_same_thread=False, cached_statements=256)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before the client hears of it, even across power loss.
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._conn = conn
+            self._conn = self._connect()
         return self._conn
 
+    @property
+    def group_conn(self) -> sqlite3.Connection:
+        """The shared write transactions' own connection: a group stays open across loop
+        turns, and the unlocked reads on `conn` meanwhile must see committed data only."""
+        if self._group_conn is None:
+            self._group_conn = self._connect()
+        return self._group_conn
+
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._group_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._group_conn = None
+        self._writer.close()
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[sqlite3.Connection]:
         async with self._lock:
             conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
+            # This host's writers queue on this flock, woken at COMMIT, instead of in SQLite's
+            # sleeping busy handler with the event loop blocked (storage.backends.write_lock).
+            locked = await self._writer.acquire_async()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+            finally:
+                if locked:
+                    self._writer.release()
 
     @staticmethod
     def _table(row: tuple) -> TableRecord:
@@ -309,10 +351,119 @@ class SQLiteBackend(sql.SQLBackend):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._write() as conn:
-            txn = SQLiteTransaction(conn)
-            yield txn
-            _flush_history(conn, txn)
+        """A member of this worker's shared write transaction (group commit).
+
+        The transactions that start in the same loop turn run one after another,
+        each behind its own SAVEPOINT, inside one BEGIN IMMEDIATE ... COMMIT: one
+        write lock and one fsync for all. A member that raises rolls back to its
+        savepoint only. Every member, failed or not, returns only after the COMMIT;
+        if the COMMIT (or the shared transaction) fails, every member raises that
+        error: none is acknowledged."""
+        loop = asyncio.get_running_loop()
+        while True:
+            group = self._group
+            if group is None:
+                group = self._group = _Group()
+                group.task = loop.create_task(self._run_group(group))
+            group.pending += 1
+            try:
+                await group.opened.wait()
+                if group.error is not None:
+                    raise group.error
+                async with group.member:  # one member at a time on the connection
+                    if group.closed or group.broken is not None:
+                        if self._group is group:
+                            self._group = None
+                        continue  # no longer joinable: take the next transaction
+                    conn = self.group_conn
+                    conn.execute("SAVEPOINT member")
+                    txn = SQLiteTransaction(conn)
+                    failure: BaseException | None = None
+                    try:
+                        yield txn
+                        _flush_history(conn, txn)
+                    except BaseException as exc:
+                        failure = exc
+                        try:
+                            conn.execute("ROLLBACK TO member")
+                            conn.execute("RELEASE member")
+                        except sqlite3.Error as lost:
+                            group.broken = lost
+                    else:
+                        try:
+                            conn.execute("RELEASE member")
+                        except sqlite3.Error as lost:
+                            group.broken = failure = lost
+                    if group.broken is None and not conn.in_transaction:
+                        # SQLite rolled the whole transaction back (I/O error, disk full...):
+                        # the other members' writes are gone too.
+                        group.broken = failure if failure is not None else sqlite3.OperationalError(
+                            "the shared write transaction was rolled back")
+                    if group.broken is not None and self._group is group:
+                        self._group = None
+            finally:
+                group.pending -= 1
+                if group.pending == 0:
+                    group.idle.set()
+            break
+        await group.committed.wait()
+        if group.error is not None:
+            raise group.error
+        if failure is not None:
+            raise failure
+
+    async def _run_group(self, group: _Group) -> None:
+        """Open the shared transaction, let this loop turn's members run in it, and commit."""
+        try:
+            await self._lock.acquire()
+        except BaseException as exc:
+            self._end_group(group, exc)
+            raise
+        locked = False
+        conn: sqlite3.Connection | None = None
+        try:
+            try:
+                conn = self.group_conn
+                locked = await self._writer.acquire_async()
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException as exc:
+                self._end_group(group, exc)
+                return
+            group.opened.set()
+            try:
+                await asyncio.sleep(0)  # the members woken by `opened` run their writes first
+                if self._group is group:
+                    self._group = None  # nobody joins once the commit is under way
+                while group.pending:
+                    group.idle.clear()
+                    await group.idle.wait()  # a member still on its way finishes first
+                group.closed = True
+                if group.broken is not None:
+                    raise group.broken
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                self._end_group(group, exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                self._end_group(group, None)
+        finally:
+            if locked:
+                self._writer.release()
+            self._lock.release()
+
+    def _end_group(self, group: _Group, error: BaseException | None) -> None:
+        if self._group is group:
+            self._group = None
+        group.closed = True
+        group.error = error
+        group.opened.set()
+        group.committed.set()
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Snapshot]:
