@@ -30,6 +30,7 @@ wireapi.observe).
 from __future__ import annotations
 
 import asyncio
+import glob
 import logging
 import os
 import shutil
@@ -334,14 +335,26 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= 8  # the header: the used length, then padding
+    except OSError:  # a dead process's live-gauge file, removed since the glob
+        return False
+
+
 class _AllProcesses:
     """prometheus-client's multi-process merge, plus the declared families it has not seen."""
 
     def collect(self) -> Any:
         from prometheus_client import multiprocess
 
+        # prometheus-client creates a process's file empty and sizes it a moment later; its own
+        # collect() fails on a file read in between (struct.error), so /metrics answered 500 while
+        # a worker started. Such a file holds no samples yet: skip it.
+        folder = os.environ[ENV]
+        files = [path for path in glob.glob(os.path.join(folder, "*.db")) if _sized(path)]
         seen = set()
-        for family in multiprocess.MultiProcessCollector(None).collect():
+        for family in multiprocess.MultiProcessCollector.merge(files, accumulate=True):
             seen.add(family.name)
             yield family
         for metric in vars(families()).values():

@@ -205,6 +205,18 @@ def test_metrics_directory_is_per_server_start_and_removed_at_stop():
         assert [p.name for p in root.iterdir()] == [str(srv.process.pid)]
 
 
+def test_metrics_scrape_while_a_process_file_is_still_empty():
+    """prometheus-client creates a process's file empty and sizes it a moment later (a worker
+    starting, a job's process): a scrape in between is still a 200 with every other sample."""
+    with harness.deployment() as dep:
+        srv = dep.start(workers=1)
+        folder = dep.data_dir / "metrics" / str(srv.process.pid)
+        (folder / "counter_999999999.db").touch()  # created, not yet sized
+        status, body, _ = get(srv, "/metrics")
+        assert status == 200, body[:300]
+        assert b"# TYPE extenddb_" in body
+
+
 # --- the Grafana dashboard ----------------------------------------------------------------
 
 def _dashboard_queries(dashboard: dict) -> list[str]:
