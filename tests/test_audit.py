@@ -122,6 +122,19 @@ def test_entries_carry_the_error_message_and_latency(server, ddb, hash_table, dj
     assert rows[failed].latency_ms > 0
 
 
+def test_a_nul_character_in_an_echoed_value_does_not_stop_the_log(server, ddb, hash_table, django_db_blocker):
+    """PostgreSQL text cannot hold NUL: the entry is kept with U+FFFD, and the entries
+    buffered with it (and after it) still reach the database."""
+    with pytest.raises(ClientError) as err:
+        ddb.get_item(TableName=hash_table, Key={"pk": {"S": "a"}}, ProjectionExpression="#a\x00b")
+    bad = err.value.response["ResponseMetadata"]["RequestId"]
+    assert "\x00" in err.value.response["Error"]["Message"]
+    ok = ddb.put_item(TableName=hash_table, Item={"pk": {"S": "after-nul"}})["ResponseMetadata"]["RequestId"]
+    rows = entries(django_db_blocker, [bad, ok])
+    assert set(rows) == {bad, ok}
+    assert "\x00" not in rows[bad].error_message and "\ufffd" in rows[bad].error_message
+
+
 def test_no_secret_or_signature_is_ever_logged(server, django_db_blocker):
     """Whatever a client sends, the log holds neither a secret nor a signature (some
     DynamoDB messages echo the Authorization header: the log's copy is redacted)."""

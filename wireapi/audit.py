@@ -111,10 +111,17 @@ _CREDENTIAL_TEXT = re.compile(r"((?:X-Amz-)?Signature=|X-Amz-Security-Token=|X-A
                               re.IGNORECASE)
 
 
+def _text(value: str | None, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL, and one such row would keep the whole buffered batch
+    # out of the database; clients can put NUL in what is echoed (a table name, a message).
+    value = (value or "")[:limit]
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 def _scrub(message: str | None) -> str:
     if not message:
         return ""
-    return _CREDENTIAL_TEXT.sub(r"\1<redacted>", message[:MESSAGE_CHARS])
+    return _text(_CREDENTIAL_TEXT.sub(r"\1<redacted>", message[:MESSAGE_CHARS]), MESSAGE_CHARS)
 
 
 def record(scope: dict[str, Any], request_id: str, principal: str | None, access_key_id: str | None,
@@ -126,9 +133,9 @@ def record(scope: dict[str, Any], request_id: str, principal: str | None, access
     try:
         client = scope.get("client") if scope else None
         source = client[0] if client else ""
-        _log.append((datetime.now(timezone.utc), (principal or "")[:255], (access_key_id or "")[:128],
-                     (operation or "")[:64], (table_name or "")[:255], outcome[:128], source[:64], request_id[:64],
-                     (served_by or "")[:128], _scrub(error_message), latency_ms))
+        _log.append((datetime.now(timezone.utc), _text(principal, 255), _text(access_key_id, 128),
+                     _text(operation, 64), _text(table_name, 255), _text(outcome, 128), _text(source, 64),
+                     _text(request_id, 64), _text(served_by, 128), _scrub(error_message), latency_ms))
     except Exception:  # the log must never fail the request it describes
         log.exception("access log: could not record request %s", request_id)
 
