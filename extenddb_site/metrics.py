@@ -313,7 +313,10 @@ def stop() -> None:
     """At shutdown: the last counts."""
     if _flusher is not None:
         _flusher.cancel()
-    flush()
+    try:
+        flush()
+    except FileNotFoundError:  # the server removed this start's metrics directory already
+        pass
 
 
 # --- exposition (/metrics) ------------------------------------------------------
