@@ -133,9 +133,11 @@ def record(scope: dict[str, Any], request_id: str, principal: str | None, access
     try:
         client = scope.get("client") if scope else None
         source = client[0] if client else ""
-        _log.append((datetime.now(timezone.utc), _text(principal, 255), _text(access_key_id, 128),
-                     _text(operation, 64), _text(table_name, 255), _text(outcome, 128), _text(source, 64),
-                     _text(request_id, 64), _text(served_by, 128), _scrub(error_message), latency_ms))
+        # Only the table name and the message come from a JSON body, where NUL can be; the
+        # others are the server's own or HTTP header values (the parser refuses NUL there).
+        _log.append((datetime.now(timezone.utc), (principal or "")[:255], (access_key_id or "")[:128],
+                     (operation or "")[:64], _text(table_name, 255), outcome[:128], source[:64], request_id[:64],
+                     (served_by or "")[:128], _scrub(error_message), latency_ms))
     except Exception:  # the log must never fail the request it describes
         log.exception("access log: could not record request %s", request_id)
 
