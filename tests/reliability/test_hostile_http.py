@@ -95,3 +95,19 @@ def test_forged_signature_headers(http, authorization, amz_date):
     response = http(b"{}", "DynamoDB_20120810.ListTables", sign=False, headers=headers)
     assert response.status_code == 400, response.text
     assert "__type" in orjson.loads(response.content)
+
+
+@pytest.mark.parametrize("av", [{"BS": [None]}, {"BS": ["YQ==", None]}, {"SS": [None]}, {"NS": [None]},
+                                {"L": [None]}, {"M": {"a": None}}])
+@pytest.mark.parametrize("where", ["Item", "ExpressionAttributeValues"])
+def test_null_members_of_collections_are_validation_errors(http, hash_table, av, where):
+    """Found by hypothesis: `{"BS": [null]}` reached the base64 check of the request's shape as a 500."""
+    if where == "Item":
+        body, target = {"TableName": hash_table, "Item": {"pk": {"S": "k"}, "a": av}}, "PutItem"
+    else:
+        body, target = {"TableName": hash_table, "Key": {"pk": {"S": "k"}}, "UpdateExpression": "SET a = :v",
+                        "ExpressionAttributeValues": {":v": av}}, "UpdateItem"
+    response = http(orjson.dumps(body), f"DynamoDB_20120810.{target}")
+    assert response.status_code == 400, response.text
+    assert orjson.loads(response.content)["__type"].rsplit("#", 1)[-1] in (
+        "ValidationException", "SerializationException"), response.text
