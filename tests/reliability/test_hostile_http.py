@@ -100,8 +100,9 @@ def test_forged_signature_headers(http, authorization, amz_date):
 @pytest.mark.parametrize("av", [{"BS": [None]}, {"BS": ["YQ==", None]}, {"SS": [None]}, {"NS": [None]},
                                 {"L": [None]}, {"M": {"a": None}}])
 @pytest.mark.parametrize("where", ["Item", "ExpressionAttributeValues"])
-def test_null_members_of_collections_are_validation_errors(http, hash_table, av, where):
-    """Found by hypothesis: `{"BS": [null]}` reached the base64 check of the request's shape as a 500."""
+def test_null_members_of_collections_are_refused_with_400(http, hash_table, av, where):
+    """Found by hypothesis: `{"BS": [null]}` reached the base64 check of the request's shape as a 500.
+    A null in a set is a ValidationException; a null in L or M (an AttributeValue) a SerializationException."""
     if where == "Item":
         body, target = {"TableName": hash_table, "Item": {"pk": {"S": "k"}, "a": av}}, "PutItem"
     else:
